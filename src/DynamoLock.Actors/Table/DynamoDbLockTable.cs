@@ -1,0 +1,669 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+
+namespace DynamoLock.Actors.Table;
+
+/// <summary>
+/// The lock table on Amazon DynamoDB. Each protocol step is one request: an uncontended acquire (new or released key),
+/// a heartbeat and a release are one <c>UpdateItem</c> (or <c>DeleteItem</c>) each; a contended acquire adds one
+/// consistent <c>GetItem</c> only where the server does not return the holder's item with the failed condition.
+/// </summary>
+/// <remarks>
+/// Every write carries a fresh record version number chosen before it is sent, so an ambiguous outcome (a timeout, a 5xx,
+/// or an SDK retry of a write that had already been applied) is resolved by reading the record: if it carries our
+/// version number, our write was applied.
+/// </remarks>
+public sealed class DynamoDbLockTable : ILockTable
+{
+    private const int MaxFreeRaceRetries = 3;
+    private static readonly AttributeValue One = new() { N = "1" };
+    private static readonly AttributeValue Released = new() { S = LockAttributes.IsReleasedValue };
+
+    private readonly IAmazonDynamoDB _client;
+    private readonly DynamoDbLockTableOptions _options;
+
+    /// <summary>Creates the adapter. The client is not disposed by this class.</summary>
+    /// <param name="client">A DynamoDB client, configured as usual (region, credentials, <c>AWS_ENDPOINT_URL_DYNAMODB</c>).</param>
+    /// <param name="options">The table's name and key schema; defaults when <see langword="null"/>.</param>
+    public DynamoDbLockTable(IAmazonDynamoDB client, DynamoDbLockTableOptions? options = null)
+    {
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _options = (options ?? new DynamoDbLockTableOptions()).Validate();
+    }
+
+    /// <inheritdoc />
+    public string TableName => _options.TableName;
+
+    /// <summary>The options in force.</summary>
+    public DynamoDbLockTableOptions Options => _options;
+
+    /// <inheritdoc />
+    public Task<AcquireResult> TryAcquireAsync(AcquireLockRequest request, CancellationToken cancellationToken = default)
+    {
+        LockValidation.Validate(request);
+        return AcquireAsync(request, observedRecordVersionNumber: null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<AcquireResult> TakeOverAsync(AcquireLockRequest request, string observedRecordVersionNumber, CancellationToken cancellationToken = default)
+    {
+        LockValidation.Validate(request);
+        LockValidation.RecordVersionNumber(observedRecordVersionNumber, nameof(observedRecordVersionNumber));
+        return AcquireAsync(request, observedRecordVersionNumber, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<HeartbeatResult> HeartbeatAsync(HeartbeatLockRequest request, CancellationToken cancellationToken = default)
+    {
+        LockValidation.Validate(request);
+        var key = KeyAttributes(request.Key);
+        var newVersion = RecordVersionNumbers.Next();
+        var update = new UpdateBuilder(_options)
+            .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
+            .SetLease(request.LeaseDuration)
+            .SetData(request.Data);
+        if (request.IssueNewFencingToken)
+        {
+            update.Add(LockAttributes.FencingToken, One);
+        }
+
+        var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
+        write.ReturnValues = ReturnValue.ALL_NEW;
+        try
+        {
+            var response = await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
+            return new HeartbeatResult.Renewed(ToRecord(response.Attributes));
+        }
+        catch (ConditionalCheckFailedException e)
+        {
+            var current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
+            return current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion)
+                ? new HeartbeatResult.Renewed(current)
+                : new HeartbeatResult.Lost(current);
+        }
+        catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
+        {
+            var current = await ReadToResolveAsync(request.Key, "Heartbeat", e, cancellationToken).ConfigureAwait(false);
+            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion))
+            {
+                return new HeartbeatResult.Renewed(current);
+            }
+
+            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
+            {
+                // Not applied and still ours: the caller may retry with the same version number.
+                throw Unavailable("Heartbeat", e);
+            }
+
+            return new HeartbeatResult.Lost(current);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Translate("Heartbeat", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ReleaseResult> ReleaseAsync(ReleaseLockRequest request, CancellationToken cancellationToken = default)
+    {
+        LockValidation.Validate(request);
+        var key = KeyAttributes(request.Key);
+        var newVersion = RecordVersionNumbers.Next();
+        bool Applied(LockRecord? current) =>
+            request.DeleteRecord ? current is null : current is { IsReleased: true } && current.IsWrittenBy(request.OwnerName, newVersion);
+
+        try
+        {
+            if (request.DeleteRecord)
+            {
+                var names = new UpdateBuilder(_options);
+                var condition = HeldByCondition(names, request.OwnerName, request.RecordVersionNumber);
+                await _client.DeleteItemAsync(
+                    new DeleteItemRequest
+                    {
+                        TableName = _options.TableName,
+                        Key = key,
+                        ConditionExpression = condition,
+                        ExpressionAttributeNames = names.Names,
+                        ExpressionAttributeValues = names.Values,
+                        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var update = new UpdateBuilder(_options)
+                    .Set(LockAttributes.IsReleased, Released)
+                    .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
+                    .SetData(request.Data);
+                var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
+                await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
+            }
+
+            return ReleaseResult.Released.Instance;
+        }
+        catch (ConditionalCheckFailedException e)
+        {
+            var current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
+            return Applied(current) ? ReleaseResult.Released.Instance : new ReleaseResult.NotHeld(current);
+        }
+        catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
+        {
+            var current = await ReadToResolveAsync(request.Key, "Release", e, cancellationToken).ConfigureAwait(false);
+            if (Applied(current))
+            {
+                return ReleaseResult.Released.Instance;
+            }
+
+            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
+            {
+                throw Unavailable("Release", e);
+            }
+
+            return new ReleaseResult.NotHeld(current);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Translate("Release", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var attributes = KeyAttributes(key);
+        try
+        {
+            var response = await _client.GetItemAsync(
+                new GetItemRequest { TableName = _options.TableName, Key = attributes, ConsistentRead = true },
+                cancellationToken).ConfigureAwait(false);
+            return response.Item is { Count: > 0 } item ? ToRecord(item) : null;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            throw Translate("Read", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<LockPage> ListAsync(ListLocksRequest request, CancellationToken cancellationToken = default)
+    {
+        LockValidation.Validate(request);
+        var start = request.ContinuationToken is null ? null : DecodeToken(request.ContinuationToken);
+        try
+        {
+            List<Dictionary<string, AttributeValue>>? items;
+            Dictionary<string, AttributeValue>? last;
+            if (request.Key is not null)
+            {
+                var response = await _client.QueryAsync(
+                    new QueryRequest
+                    {
+                        TableName = _options.TableName,
+                        ConsistentRead = true,
+                        Limit = request.PageSize,
+                        ExclusiveStartKey = start,
+                        KeyConditionExpression = "#pk = :pk",
+                        ExpressionAttributeNames = new() { ["#pk"] = _options.PartitionKeyName },
+                        ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = request.Key } },
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                (items, last) = (response.Items, response.LastEvaluatedKey);
+            }
+            else
+            {
+                var response = await _client.ScanAsync(
+                    new ScanRequest
+                    {
+                        TableName = _options.TableName,
+                        ConsistentRead = true,
+                        Limit = request.PageSize,
+                        ExclusiveStartKey = start,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                (items, last) = (response.Items, response.LastEvaluatedKey);
+            }
+
+            var records = items?.Select(ToRecord).ToList() ?? [];
+            return new LockPage(records, last is { Count: > 0 } ? EncodeToken(last) : null);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            throw Translate("List", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<EnsureTableResult> EnsureTableAsync(CancellationToken cancellationToken = default)
+    {
+        var created = false;
+        try
+        {
+            TableDescription? table = null;
+            try
+            {
+                table = (await _client.DescribeTableAsync(new DescribeTableRequest { TableName = _options.TableName }, cancellationToken).ConfigureAwait(false)).Table;
+            }
+            catch (ResourceNotFoundException)
+            {
+                await CreateTableAsync(cancellationToken).ConfigureAwait(false);
+                created = true;
+            }
+
+            if (table is not null)
+            {
+                CheckKeySchema(table);
+            }
+
+            var deadline = _options.TimeProvider.GetTimestamp();
+            while (table?.TableStatus != TableStatus.ACTIVE)
+            {
+                if (_options.TimeProvider.GetElapsedTime(deadline) > _options.TableCreationTimeout)
+                {
+                    throw new LockTableException($"DynamoDB table '{_options.TableName}' did not become ACTIVE within {_options.TableCreationTimeout} (status {table?.TableStatus}).");
+                }
+
+                if (table is not null)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                }
+
+                table = (await _client.DescribeTableAsync(new DescribeTableRequest { TableName = _options.TableName }, cancellationToken).ConfigureAwait(false)).Table;
+            }
+
+            var ttl = await EnsureTimeToLiveAsync(enable: created, cancellationToken).ConfigureAwait(false);
+            return new EnsureTableResult(_options.TableName, created, ttl);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            throw Translate("EnsureTable", e);
+        }
+    }
+
+    private async Task CreateTableAsync(CancellationToken cancellationToken)
+    {
+        var definitions = new List<AttributeDefinition> { new() { AttributeName = _options.PartitionKeyName, AttributeType = ScalarAttributeType.S } };
+        var schema = new List<KeySchemaElement> { new() { AttributeName = _options.PartitionKeyName, KeyType = KeyType.HASH } };
+        if (_options.SortKeyName is { } sortKey)
+        {
+            definitions.Add(new AttributeDefinition { AttributeName = sortKey, AttributeType = ScalarAttributeType.S });
+            schema.Add(new KeySchemaElement { AttributeName = sortKey, KeyType = KeyType.RANGE });
+        }
+
+        try
+        {
+            await _client.CreateTableAsync(
+                new CreateTableRequest
+                {
+                    TableName = _options.TableName,
+                    AttributeDefinitions = definitions,
+                    KeySchema = schema,
+                    BillingMode = BillingMode.PAY_PER_REQUEST,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ResourceInUseException)
+        {
+            // Someone else created it at the same moment; the wait for ACTIVE and the schema check still apply.
+        }
+    }
+
+    private async Task<bool?> EnsureTimeToLiveAsync(bool enable, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (enable)
+            {
+                await _client.UpdateTimeToLiveAsync(
+                    new UpdateTimeToLiveRequest
+                    {
+                        TableName = _options.TableName,
+                        TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = LockAttributes.ExpiresAt, Enabled = true },
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
+            var description = await _client.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = _options.TableName }, cancellationToken).ConfigureAwait(false);
+            var status = description.TimeToLiveDescription;
+            return status?.AttributeName == LockAttributes.ExpiresAt
+                && (status.TimeToLiveStatus == TimeToLiveStatus.ENABLED || status.TimeToLiveStatus == TimeToLiveStatus.ENABLING);
+        }
+        catch (AmazonDynamoDBException e) when (!IsTransient(e))
+        {
+            // Servers such as dynalite do not implement time-to-live; the lock protocol never depends on it.
+            return null;
+        }
+    }
+
+    private void CheckKeySchema(TableDescription table)
+    {
+        var hash = table.KeySchema?.FirstOrDefault(k => k.KeyType == KeyType.HASH)?.AttributeName;
+        var range = table.KeySchema?.FirstOrDefault(k => k.KeyType == KeyType.RANGE)?.AttributeName;
+        if (hash != _options.PartitionKeyName || range != _options.SortKeyName)
+        {
+            throw new LockTableException(
+                $"DynamoDB table '{_options.TableName}' has the key schema (partition key '{hash}', sort key '{range ?? "none"}') but the lock table is configured for " +
+                $"(partition key '{_options.PartitionKeyName}', sort key '{_options.SortKeyName ?? "none"}'). Set PartitionKeyName/SortKeyName to match the table, or use another table.");
+        }
+    }
+
+    private async Task<AcquireResult> AcquireAsync(AcquireLockRequest request, string? observedRecordVersionNumber, CancellationToken cancellationToken)
+    {
+        var key = KeyAttributes(request.Key);
+        for (var attempt = 1; ; attempt++)
+        {
+            var newVersion = RecordVersionNumbers.Next();
+            var update = new UpdateBuilder(_options)
+                .Set(LockAttributes.OwnerName, new AttributeValue { S = request.OwnerName })
+                .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
+                .SetLease(request.LeaseDuration)
+                .SetData(request.Data)
+                .Remove(LockAttributes.IsReleased)
+                .Add(LockAttributes.FencingToken, One);
+            var condition = $"attribute_not_exists({update.Name(_options.PartitionKeyName)}) OR {update.Name(LockAttributes.IsReleased)} = {update.Value(Released)}";
+            if (observedRecordVersionNumber is not null)
+            {
+                condition += $" OR {update.Name(LockAttributes.RecordVersionNumber)} = {update.Value(new AttributeValue { S = observedRecordVersionNumber })}";
+            }
+
+            var write = update.ToRequest(key, condition);
+            write.ReturnValues = ReturnValue.ALL_NEW;
+            LockRecord? current;
+            try
+            {
+                var response = await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
+                return new AcquireResult.Granted(ToRecord(response.Attributes));
+            }
+            catch (ConditionalCheckFailedException e)
+            {
+                current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
+            {
+                current = await ReadToResolveAsync(request.Key, "Acquire", e, cancellationToken).ConfigureAwait(false);
+                if (current is null || current.IsReleased)
+                {
+                    throw Unavailable("Acquire", e);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Translate("Acquire", e);
+            }
+
+            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion))
+            {
+                // An SDK retry of a write that had been applied: the lock is ours.
+                return new AcquireResult.Granted(current);
+            }
+
+            if (current is not null && current.IsHeld)
+            {
+                return new AcquireResult.Held(current);
+            }
+
+            // Freed between the failed write and the read: try again at once, a bounded number of times.
+            if (attempt >= MaxFreeRaceRetries)
+            {
+                throw new LockTableUnavailableException($"Acquire of '{request.Key}' on DynamoDB table '{_options.TableName}' kept racing with other writers; try again.");
+            }
+        }
+    }
+
+    private string HeldByCondition(UpdateBuilder update, string ownerName, string recordVersionNumber) =>
+        $"{update.Name(LockAttributes.RecordVersionNumber)} = {update.Value(new AttributeValue { S = recordVersionNumber })} AND " +
+        $"{update.Name(LockAttributes.OwnerName)} = {update.Value(new AttributeValue { S = ownerName })}";
+
+    private async Task<LockRecord?> CurrentAfterFailedConditionAsync(ConditionalCheckFailedException e, LockKey key, CancellationToken cancellationToken)
+    {
+        // DynamoDB returns the item with the failed condition (ReturnValuesOnConditionCheckFailure=ALL_OLD); servers that
+        // ignore that option cost one consistent read.
+        if (e.Item is { Count: > 0 } item)
+        {
+            return ToRecord(item);
+        }
+
+        return await ReadAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<LockRecord?> ReadToResolveAsync(LockKey key, string operation, Exception original, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LockTableException e) when (e.IsTransient)
+        {
+            throw new LockTableUnavailableException(
+                $"{operation} of '{key}' on DynamoDB table '{_options.TableName}' has an unknown outcome ({original.Message}) and the record could not be read to resolve it ({e.Message}).",
+                original);
+        }
+    }
+
+    private Dictionary<string, AttributeValue> KeyAttributes(LockKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var attributes = new Dictionary<string, AttributeValue>(2) { [_options.PartitionKeyName] = new AttributeValue { S = key.Key } };
+        if (_options.SortKeyName is { } sortKeyName)
+        {
+            if (key.SortKey is null)
+            {
+                throw new ArgumentException($"DynamoDB table '{_options.TableName}' is configured with the sort key '{sortKeyName}': the lock key '{key.Key}' must carry a sortKey.", nameof(key));
+            }
+
+            attributes[sortKeyName] = new AttributeValue { S = key.SortKey };
+        }
+        else if (key.SortKey is not null)
+        {
+            throw new ArgumentException($"DynamoDB table '{_options.TableName}' is configured without a sort key (SortKeyName): the lock key '{key.Key}' must not carry a sortKey.", nameof(key));
+        }
+
+        return attributes;
+    }
+
+    private LockRecord ToRecord(Dictionary<string, AttributeValue> item)
+    {
+        string? Text(string name) => item.TryGetValue(name, out var value) ? value.S : null;
+        long? Number(string name) =>
+            item.TryGetValue(name, out var value) && value.N is { } n && long.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+
+        var partitionKey = Text(_options.PartitionKeyName);
+        var owner = Text(LockAttributes.OwnerName);
+        var version = Text(LockAttributes.RecordVersionNumber);
+        if (partitionKey is null || owner is null || version is null)
+        {
+            throw new LockTableException(
+                $"A record in DynamoDB table '{_options.TableName}' (key '{partitionKey}') is not a lock record: it lacks " +
+                $"{(partitionKey is null ? _options.PartitionKeyName : owner is null ? LockAttributes.OwnerName : LockAttributes.RecordVersionNumber)}.");
+        }
+
+        var sortKey = _options.SortKeyName is { } sortKeyName ? Text(sortKeyName) : null;
+        TimeSpan? lease = Text(LockAttributes.LeaseDuration) is { } ms && long.TryParse(ms, NumberStyles.Integer, CultureInfo.InvariantCulture, out var leaseMs)
+            ? TimeSpan.FromMilliseconds(leaseMs)
+            : null;
+        ReadOnlyMemory<byte> data = item.TryGetValue(LockAttributes.Data, out var dataValue) && dataValue.B is { } stream ? stream.ToArray() : ReadOnlyMemory<byte>.Empty;
+        return new LockRecord(new LockKey(partitionKey, sortKey), owner, version, Number(LockAttributes.FencingToken) ?? 0)
+        {
+            LeaseDuration = lease,
+            IsReleased = Text(LockAttributes.IsReleased) == LockAttributes.IsReleasedValue,
+            Data = data,
+            HeartbeatAt = Number(LockAttributes.HeartbeatAt) is { } heartbeat ? DateTimeOffset.FromUnixTimeMilliseconds(heartbeat) : null,
+            ExpiresAt = Number(LockAttributes.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : null,
+        };
+    }
+
+    /// <summary>
+    /// Whether a failed write may still have been applied: everything but a definite rejection (a 4xx answer). Timeouts,
+    /// dropped connections and 5xx answers are ambiguous.
+    /// </summary>
+    private static bool MayHaveBeenApplied(Exception e, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested || e is LockTableException or ArgumentException)
+        {
+            return false;
+        }
+
+        return e is not AmazonServiceException service || (int)service.StatusCode >= 500 || service.StatusCode == 0;
+    }
+
+    private static bool IsTransient(AmazonServiceException e) =>
+        (int)e.StatusCode >= 500
+        || e is ProvisionedThroughputExceededException or RequestLimitExceededException or InternalServerErrorException
+        || e.ErrorCode is "ThrottlingException" or "ProvisionedThroughputExceededException" or "RequestLimitExceeded" or "ServiceUnavailable" or "TransactionConflictException"
+        || e.StatusCode == HttpStatusCode.TooManyRequests;
+
+    private LockTableUnavailableException Unavailable(string operation, Exception e) =>
+        new($"{operation} on DynamoDB table '{_options.TableName}' failed transiently: {e.Message}", e);
+
+    private Exception Translate(string operation, Exception e) => e switch
+    {
+        LockTableException or ArgumentException or OperationCanceledException when e is not TaskCanceledException => e,
+        ResourceNotFoundException => new LockTableNotFoundException(
+            _options.TableName,
+            $"DynamoDB table '{_options.TableName}' does not exist (in the configured region/endpoint). Create it with `dynamolock create-table --table {_options.TableName}`, " +
+            $"call EnsureTableAsync, or create a table with partition key '{_options.PartitionKeyName}' (S){(_options.SortKeyName is { } sk ? $" and sort key '{sk}' (S)" : string.Empty)}.",
+            e),
+        AmazonServiceException service when IsTransient(service) => Unavailable(operation, e),
+        AmazonServiceException { ErrorCode: "ValidationException" } service when service.Message.Contains("key", StringComparison.OrdinalIgnoreCase) =>
+            new LockTableException(
+                $"{operation} on DynamoDB table '{_options.TableName}' was rejected: {service.Message}. Check that the table's key schema is partition key " +
+                $"'{_options.PartitionKeyName}' (S){(_options.SortKeyName is { } sk2 ? $" and sort key '{sk2}' (S)" : string.Empty)}.",
+                e),
+        AmazonServiceException service => new LockTableException($"{operation} on DynamoDB table '{_options.TableName}' was rejected ({service.ErrorCode}): {service.Message}", e),
+        _ => Unavailable(operation, e),
+    };
+
+    private static string EncodeToken(Dictionary<string, AttributeValue> lastEvaluatedKey) =>
+        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(lastEvaluatedKey.ToDictionary(p => p.Key, p => p.Value.S)));
+
+    private static Dictionary<string, AttributeValue> DecodeToken(string token)
+    {
+        try
+        {
+            var parts = JsonSerializer.Deserialize<Dictionary<string, string>>(Convert.FromBase64String(token));
+            if (parts is { Count: > 0 })
+            {
+                return parts.ToDictionary(p => p.Key, p => new AttributeValue { S = p.Value });
+            }
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+
+        throw new ArgumentException("continuationToken is not a token returned by this table's ListAsync.", "continuationToken");
+    }
+
+    /// <summary>Builds an update expression with placeholder names and values, so attribute names never clash with reserved words.</summary>
+    private sealed class UpdateBuilder(DynamoDbLockTableOptions options)
+    {
+        private readonly List<string> _set = [];
+        private readonly List<string> _remove = [];
+        private readonly List<string> _add = [];
+
+        public Dictionary<string, string> Names { get; } = [];
+
+        public Dictionary<string, AttributeValue> Values { get; } = [];
+
+        public string Name(string attribute)
+        {
+            var placeholder = "#" + attribute switch
+            {
+                _ when attribute == options.PartitionKeyName => "pk",
+                _ => attribute,
+            };
+            Names[placeholder] = attribute;
+            return placeholder;
+        }
+
+        public string Value(AttributeValue value)
+        {
+            var placeholder = ":v" + Values.Count.ToString(CultureInfo.InvariantCulture);
+            Values[placeholder] = value;
+            return placeholder;
+        }
+
+        public UpdateBuilder Set(string attribute, AttributeValue value)
+        {
+            _set.Add($"{Name(attribute)} = {Value(value)}");
+            return this;
+        }
+
+        public UpdateBuilder Remove(string attribute)
+        {
+            _remove.Add(Name(attribute));
+            return this;
+        }
+
+        public UpdateBuilder Add(string attribute, AttributeValue value)
+        {
+            _add.Add($"{Name(attribute)} {Value(value)}");
+            return this;
+        }
+
+        /// <summary>Sets the lease (or removes it for fail-closed locks) and the display/TTL timestamps.</summary>
+        public UpdateBuilder SetLease(TimeSpan? lease)
+        {
+            var now = options.TimeProvider.GetUtcNow();
+            Set(LockAttributes.HeartbeatAt, new AttributeValue { N = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) });
+            if (lease is { } value)
+            {
+                Set(LockAttributes.LeaseDuration, new AttributeValue { S = ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) });
+            }
+            else
+            {
+                Remove(LockAttributes.LeaseDuration);
+            }
+
+            if (options.RecordTimeToLive is { } ttl)
+            {
+                var expires = now + (lease ?? TimeSpan.Zero) + ttl;
+                Set(LockAttributes.ExpiresAt, new AttributeValue { N = expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) });
+            }
+
+            return this;
+        }
+
+        public UpdateBuilder SetData(byte[]? data)
+        {
+            if (data is { } bytes)
+            {
+                if (bytes.Length == 0)
+                {
+                    // DynamoDB rejects empty binary values; storing "no data" removes the attribute.
+                    Remove(LockAttributes.Data);
+                }
+                else
+                {
+                    Set(LockAttributes.Data, new AttributeValue { B = new MemoryStream(bytes, writable: false) });
+                }
+            }
+
+            return this;
+        }
+
+        public UpdateItemRequest ToRequest(Dictionary<string, AttributeValue> key, string condition)
+        {
+            var expression = string.Join(
+                ' ',
+                new[] { (Verb: "SET", Parts: _set), (Verb: "REMOVE", Parts: _remove), (Verb: "ADD", Parts: _add) }
+                    .Where(clause => clause.Parts.Count > 0)
+                    .Select(clause => clause.Verb + " " + string.Join(", ", clause.Parts)));
+            return new UpdateItemRequest
+            {
+                TableName = options.TableName,
+                Key = key,
+                UpdateExpression = expression,
+                ConditionExpression = condition,
+                ExpressionAttributeNames = Names,
+                ExpressionAttributeValues = Values,
+                ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+            };
+        }
+    }
+}

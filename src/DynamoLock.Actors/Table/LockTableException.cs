@@ -1,0 +1,45 @@
+namespace DynamoLock.Actors.Table;
+
+/// <summary>The lock table failed in a way that retrying will not fix (missing table, wrong schema, access denied, bad request).</summary>
+public class LockTableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public LockTableException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Whether retrying the same call later may succeed.</summary>
+    public virtual bool IsTransient => false;
+}
+
+/// <summary>The lock table does not exist.</summary>
+public sealed class LockTableNotFoundException : LockTableException
+{
+    /// <summary>Creates the exception.</summary>
+    public LockTableNotFoundException(string tableName, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        TableName = tableName;
+    }
+
+    /// <summary>The missing table.</summary>
+    public string TableName { get; }
+}
+
+/// <summary>
+/// A transient failure: throttling, a server error, a timeout or a dropped connection. The call may be retried.
+/// When the write may have been applied, the adapter has already resolved the outcome by re-reading the record;
+/// this exception means that resolution failed too.
+/// </summary>
+public sealed class LockTableUnavailableException : LockTableException
+{
+    /// <summary>Creates the exception.</summary>
+    public LockTableUnavailableException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+
+    /// <inheritdoc />
+    public override bool IsTransient => true;
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+
+namespace DynamoLock.Actors.Tests.Infrastructure;
+
+/// <summary>Finds <c>tools/local-dynamodb</c> and installs its pinned packages once, even when several test processes start at the same time.</summary>
+public static class LocalDynamoDbTools
+{
+    private static readonly Lazy<string> LazyDirectory = new(FindDirectory);
+
+    /// <summary>The folder holding <c>package.json</c>, <c>package-lock.json</c> and <c>serve.js</c>.</summary>
+    public static string Directory => LazyDirectory.Value;
+
+    /// <summary>Runs <c>npm ci</c> unless dynalite is installed already.</summary>
+    public static async Task EnsureInstalledAsync()
+    {
+        var marker = Path.Combine(Directory, "node_modules", "dynalite", "package.json");
+        if (File.Exists(marker))
+        {
+            return;
+        }
+
+        // A lock file serialises installs between test processes (dotnet test runs test projects in parallel).
+        await using var gate = await AcquireInstallLockAsync().ConfigureAwait(false);
+        if (File.Exists(marker))
+        {
+            return;
+        }
+
+        var start = new ProcessStartInfo("npm")
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The in-memory store needs no native build, so install scripts are skipped.
+        foreach (var argument in new[] { "ci", "--ignore-scripts", "--no-audit", "--no-fund" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var npm = Process.Start(start) ?? throw new InvalidOperationException("npm could not be started; install Node.js and npm.");
+        var output = npm.StandardOutput.ReadToEndAsync();
+        var error = npm.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await npm.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            npm.Kill(entireProcessTree: true);
+            throw new TimeoutException($"npm ci in {Directory} did not finish within 5 minutes.");
+        }
+
+        if (npm.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"npm ci in {Directory} failed with exit code {npm.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
+        }
+    }
+
+    private static async Task<FileStream> AcquireInstallLockAsync()
+    {
+        var path = Path.Combine(Directory, ".install.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(500).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string FindDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "tools", "local-dynamodb");
+            if (File.Exists(Path.Combine(candidate, "package.json")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"tools/local-dynamodb was not found above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,0 +1,344 @@
+using System.Text;
+using DynamoLock.Actors.Table;
+using Xunit;
+
+namespace DynamoLock.Actors.Tests.Table;
+
+/// <summary>
+/// The lock table protocol, pinned once and run against every adapter: what one adapter does, the other must do too.
+/// </summary>
+public abstract class LockTableContract
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(20);
+
+    /// <summary>A table with the default schema (no sort key), shared by the class's tests; tests use their own keys.</summary>
+    protected abstract ILockTable Table { get; }
+
+    /// <summary>A table whose records have a sort key.</summary>
+    protected abstract Task<ILockTable> CreateSortKeyTableAsync();
+
+    protected static LockKey NewKey(string prefix = "lock") => new($"{prefix}/{Guid.NewGuid():N}");
+
+    private static AcquireLockRequest Request(LockKey key, string owner = "owner-a", TimeSpan? lease = null, byte[]? data = null) =>
+        new(key, owner, lease ?? Lease) { Data = data };
+
+    private async Task<LockRecord> GrantAsync(LockKey key, string owner = "owner-a", byte[]? data = null)
+    {
+        var result = await Table.TryAcquireAsync(Request(key, owner, data: data));
+        return Assert.IsType<AcquireResult.Granted>(result).Record;
+    }
+
+    [Fact]
+    public async Task A_new_key_is_granted_with_fencing_token_1_and_the_requested_lease()
+    {
+        var key = NewKey();
+
+        var record = await GrantAsync(key);
+
+        Assert.Equal(key, record.Key);
+        Assert.Equal("owner-a", record.OwnerName);
+        Assert.Equal(1, record.FencingToken);
+        Assert.Equal(Lease, record.LeaseDuration);
+        Assert.False(record.IsReleased);
+        Assert.True(record.Data.IsEmpty);
+        Assert.NotNull(record.HeartbeatAt);
+        Assert.Equal(record, await Table.ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task A_held_key_is_not_granted_and_the_holder_is_reported()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key, "owner-a");
+
+        var result = await Table.TryAcquireAsync(Request(key, "owner-b", TimeSpan.FromSeconds(5)));
+
+        var holder = Assert.IsType<AcquireResult.Held>(result).Holder;
+        Assert.Equal("owner-a", holder.OwnerName);
+        Assert.Equal(held.RecordVersionNumber, holder.RecordVersionNumber);
+        Assert.Equal(Lease, holder.LeaseDuration);
+        Assert.Equal(1, holder.FencingToken);
+    }
+
+    [Fact]
+    public async Task The_fencing_token_increments_on_every_acquisition_and_never_on_heartbeat()
+    {
+        var key = NewKey();
+        var tokens = new List<long>();
+        foreach (var owner in new[] { "owner-a", "owner-b", "owner-a" })
+        {
+            var record = await GrantAsync(key, owner);
+            tokens.Add(record.FencingToken);
+            for (var i = 0; i < 3; i++)
+            {
+                var renewed = Assert.IsType<HeartbeatResult.Renewed>(
+                    await Table.HeartbeatAsync(new HeartbeatLockRequest(key, owner, record.RecordVersionNumber, Lease))).Record;
+                Assert.Equal(record.FencingToken, renewed.FencingToken);
+                Assert.NotEqual(record.RecordVersionNumber, renewed.RecordVersionNumber);
+                record = renewed;
+            }
+
+            Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, owner, record.RecordVersionNumber)));
+        }
+
+        Assert.Equal([1L, 2L, 3L], tokens);
+    }
+
+    [Fact]
+    public async Task A_heartbeat_that_hands_the_lock_to_the_next_local_holder_mints_a_new_token()
+    {
+        var key = NewKey();
+        var record = await GrantAsync(key);
+
+        var handedOver = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", record.RecordVersionNumber, Lease) { IssueNewFencingToken = true })).Record;
+
+        Assert.Equal(2, handedOver.FencingToken);
+        Assert.Equal("owner-a", handedOver.OwnerName);
+    }
+
+    [Fact]
+    public async Task A_stale_record_version_cannot_heartbeat_release_or_take_over()
+    {
+        var key = NewKey();
+        var first = await GrantAsync(key);
+        var second = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", first.RecordVersionNumber, Lease))).Record;
+
+        var heartbeat = await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", first.RecordVersionNumber, Lease));
+        var release = await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", first.RecordVersionNumber));
+        var takeover = await Table.TakeOverAsync(Request(key, "owner-b"), first.RecordVersionNumber);
+
+        Assert.Equal(second.RecordVersionNumber, Assert.IsType<HeartbeatResult.Lost>(heartbeat).Current?.RecordVersionNumber);
+        Assert.Equal(second.RecordVersionNumber, Assert.IsType<ReleaseResult.NotHeld>(release).Current?.RecordVersionNumber);
+        Assert.Equal(second.RecordVersionNumber, Assert.IsType<AcquireResult.Held>(takeover).Holder.RecordVersionNumber);
+        Assert.Equal(second, await Table.ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task Another_owner_with_the_holders_record_version_cannot_heartbeat_or_release()
+    {
+        var key = NewKey();
+        var record = await GrantAsync(key, "owner-a");
+
+        var heartbeat = await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-b", record.RecordVersionNumber, Lease));
+        var release = await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", record.RecordVersionNumber));
+
+        Assert.Equal("owner-a", Assert.IsType<HeartbeatResult.Lost>(heartbeat).Current?.OwnerName);
+        Assert.Equal("owner-a", Assert.IsType<ReleaseResult.NotHeld>(release).Current?.OwnerName);
+        Assert.Equal(record, await Table.ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task Taking_over_an_observed_record_grants_the_next_token_and_the_old_holder_loses()
+    {
+        var key = NewKey();
+        var abandoned = await GrantAsync(key, "owner-a", data: [7]);
+
+        var taken = Assert.IsType<AcquireResult.Granted>(await Table.TakeOverAsync(Request(key, "owner-b"), abandoned.RecordVersionNumber)).Record;
+
+        Assert.Equal("owner-b", taken.OwnerName);
+        Assert.Equal(2, taken.FencingToken);
+        Assert.Equal([7], taken.Data.ToArray());
+        var lost = Assert.IsType<HeartbeatResult.Lost>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", abandoned.RecordVersionNumber, Lease)));
+        Assert.Equal("owner-b", lost.Current?.OwnerName);
+    }
+
+    [Fact]
+    public async Task Taking_over_a_free_key_grants_it_whatever_version_was_observed()
+    {
+        var missing = NewKey();
+        var released = NewKey();
+        var old = await GrantAsync(released);
+        await Table.ReleaseAsync(new ReleaseLockRequest(released, "owner-a", old.RecordVersionNumber));
+
+        var fromMissing = await Table.TakeOverAsync(Request(missing, "owner-b"), "no-such-version");
+        var fromReleased = await Table.TakeOverAsync(Request(released, "owner-b"), old.RecordVersionNumber);
+
+        Assert.Equal(1, Assert.IsType<AcquireResult.Granted>(fromMissing).Record.FencingToken);
+        Assert.Equal(2, Assert.IsType<AcquireResult.Granted>(fromReleased).Record.FencingToken);
+    }
+
+    [Fact]
+    public async Task A_released_record_is_kept_and_reacquired_with_the_next_token()
+    {
+        var key = NewKey();
+        var first = await GrantAsync(key, "owner-a");
+
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", first.RecordVersionNumber)));
+        var stored = await Table.ReadAsync(key);
+        var second = await GrantAsync(key, "owner-b");
+
+        Assert.NotNull(stored);
+        Assert.True(stored.IsReleased);
+        Assert.NotEqual(first.RecordVersionNumber, stored.RecordVersionNumber);
+        Assert.Equal(2, second.FencingToken);
+        Assert.False(second.IsReleased);
+    }
+
+    [Fact]
+    public async Task Releasing_twice_or_a_lock_never_held_reports_not_held()
+    {
+        var key = NewKey();
+        var record = await GrantAsync(key);
+        await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", record.RecordVersionNumber));
+
+        var twice = await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", record.RecordVersionNumber));
+        var never = await Table.ReleaseAsync(new ReleaseLockRequest(NewKey(), "owner-a", record.RecordVersionNumber));
+
+        Assert.True(Assert.IsType<ReleaseResult.NotHeld>(twice).Current?.IsReleased);
+        Assert.Null(Assert.IsType<ReleaseResult.NotHeld>(never).Current);
+    }
+
+    [Fact]
+    public async Task Delete_on_release_removes_the_record_and_tokens_restart()
+    {
+        var key = NewKey();
+        var record = await GrantAsync(key);
+
+        var released = await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", record.RecordVersionNumber) { DeleteRecord = true });
+
+        Assert.IsType<ReleaseResult.Released>(released);
+        Assert.Null(await Table.ReadAsync(key));
+        Assert.Equal(1, (await GrantAsync(key)).FencingToken);
+    }
+
+    [Fact]
+    public async Task Data_round_trips_through_acquire_heartbeat_release_and_reacquire()
+    {
+        var key = NewKey();
+        var payload = Encoding.UTF8.GetBytes("checkpoint=41");
+
+        var granted = await GrantAsync(key, data: payload);
+        var kept = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", granted.RecordVersionNumber, Lease))).Record;
+        var replaced = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", kept.RecordVersionNumber, Lease) { Data = Encoding.UTF8.GetBytes("checkpoint=42") })).Record;
+        await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", replaced.RecordVersionNumber) { Data = Encoding.UTF8.GetBytes("checkpoint=43") });
+        var next = await GrantAsync(key, "owner-b");
+
+        Assert.Equal(payload, granted.Data.ToArray());
+        Assert.Equal(payload, kept.Data.ToArray());
+        Assert.Equal("checkpoint=42", Encoding.UTF8.GetString(replaced.Data.Span));
+        Assert.Equal("checkpoint=43", Encoding.UTF8.GetString(next.Data.Span));
+    }
+
+    [Fact]
+    public async Task Storing_empty_data_removes_it()
+    {
+        var key = NewKey();
+        var granted = await GrantAsync(key, data: [1, 2, 3]);
+
+        var renewed = await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", granted.RecordVersionNumber, Lease) { Data = Array.Empty<byte>() });
+
+        Assert.True(Assert.IsType<HeartbeatResult.Renewed>(renewed).Record.Data.IsEmpty);
+        Assert.True((await Table.ReadAsync(key))!.Data.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_fail_closed_lock_has_no_lease_and_keeps_none_on_heartbeat()
+    {
+        var key = NewKey();
+        var granted = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(new AcquireLockRequest(key, "owner-a", LeaseDuration: null))).Record;
+
+        var renewed = await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", granted.RecordVersionNumber, LeaseDuration: null));
+
+        Assert.Null(granted.LeaseDuration);
+        Assert.Null(Assert.IsType<HeartbeatResult.Renewed>(renewed).Record.LeaseDuration);
+    }
+
+    [Fact]
+    public async Task Concurrent_acquirers_of_a_free_key_get_exactly_one_grant()
+    {
+        var key = NewKey();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => Table.TryAcquireAsync(Request(key, $"owner-{i}")))));
+
+        var granted = Assert.Single(results.OfType<AcquireResult.Granted>()).Record;
+        Assert.All(results.OfType<AcquireResult.Held>(), held => Assert.Equal(granted.OwnerName, held.Holder.OwnerName));
+        Assert.Equal(1, granted.FencingToken);
+    }
+
+    [Fact]
+    public async Task Sort_keys_isolate_lock_families_under_one_partition_key()
+    {
+        var table = await CreateSortKeyTableAsync();
+        var name = $"job/{Guid.NewGuid():N}";
+
+        var a = await table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name, "family-a"), "owner-a", Lease));
+        var b = await table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name, "family-b"), "owner-b", Lease));
+        var again = await table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name, "family-a"), "owner-c", Lease));
+        var listed = await table.ListAsync(new ListLocksRequest { Key = name });
+
+        Assert.Equal(1, Assert.IsType<AcquireResult.Granted>(a).Record.FencingToken);
+        Assert.Equal(1, Assert.IsType<AcquireResult.Granted>(b).Record.FencingToken);
+        Assert.Equal("owner-a", Assert.IsType<AcquireResult.Held>(again).Holder.OwnerName);
+        Assert.Equal(["family-a", "family-b"], listed.Records.Select(r => r.Key.SortKey).Order(StringComparer.Ordinal));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name), "owner-a", Lease)));
+        Assert.Contains("sortKey", error.Message, StringComparison.Ordinal);
+        var noSortKey = await Assert.ThrowsAsync<ArgumentException>(() => Table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name, "x"), "owner-a", Lease)));
+        Assert.Contains("sortKey", noSortKey.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_pages_through_every_record_once()
+    {
+        var table = await CreateSortKeyTableAsync();
+        var name = $"list/{Guid.NewGuid():N}";
+        var expected = Enumerable.Range(0, 7).Select(i => $"member-{i}").ToList();
+        foreach (var member in expected)
+        {
+            await table.TryAcquireAsync(new AcquireLockRequest(new LockKey(name, member), "owner-a", Lease));
+        }
+
+        var seen = new List<string>();
+        var pages = 0;
+        string? token = null;
+        do
+        {
+            var page = await table.ListAsync(new ListLocksRequest { Key = name, PageSize = 3, ContinuationToken = token });
+            Assert.True(page.Records.Count <= 3);
+            seen.AddRange(page.Records.Select(r => r.Key.SortKey!));
+            token = page.ContinuationToken;
+            pages++;
+        }
+        while (token is not null && pages < 10);
+
+        Assert.Equal(expected, seen.Order(StringComparer.Ordinal));
+        Assert.InRange(pages, 3, 4);
+
+        var whole = await table.ListAsync(new ListLocksRequest { PageSize = 1000 });
+        Assert.Superset(expected.ToHashSet(), whole.Records.Where(r => r.Key.Key == name).Select(r => r.Key.SortKey!).ToHashSet());
+    }
+
+    [Fact]
+    public async Task Bad_input_is_rejected_with_the_settings_name()
+    {
+        var key = NewKey();
+
+        Assert.Contains("key", Assert.Throws<ArgumentException>(() => new LockKey("")).Message, StringComparison.Ordinal);
+        Assert.Contains("2049 UTF-8 bytes", Assert.Throws<ArgumentException>(() => new LockKey(new string('k', 2049))).Message, StringComparison.Ordinal);
+        Assert.Contains("UTF-8 bytes", Assert.Throws<ArgumentException>(() => new LockKey(new string('é', 1025))).Message, StringComparison.Ordinal);
+        Assert.Contains("sortKey", Assert.Throws<ArgumentException>(() => new LockKey("k", new string('s', 1025))).Message, StringComparison.Ordinal);
+        Assert.Equal(2048, new LockKey(new string('k', 2048)).Key.Length);
+
+        await AssertRejected<ArgumentOutOfRangeException>("leaseDuration", () => Table.TryAcquireAsync(Request(key, lease: TimeSpan.Zero)));
+        await AssertRejected<ArgumentOutOfRangeException>("leaseDuration", () => Table.TryAcquireAsync(Request(key, lease: TimeSpan.FromSeconds(-1))));
+        await AssertRejected<ArgumentOutOfRangeException>("leaseDuration", () => Table.TryAcquireAsync(Request(key, lease: TimeSpan.FromDays(30))));
+        await AssertRejected<ArgumentException>("ownerName", () => Table.TryAcquireAsync(Request(key, owner: " ")));
+        await AssertRejected<ArgumentException>("data", () => Table.TryAcquireAsync(Request(key, data: new byte[LockValidation.MaxDataBytes + 1])));
+        await AssertRejected<ArgumentException>("recordVersionNumber", () => Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", "", Lease)));
+        await AssertRejected<ArgumentException>("observedRecordVersionNumber", () => Table.TakeOverAsync(Request(key), ""));
+        await AssertRejected<ArgumentOutOfRangeException>("pageSize", () => Table.ListAsync(new ListLocksRequest { PageSize = 0 }));
+        await AssertRejected<ArgumentException>("continuationToken", () => Table.ListAsync(new ListLocksRequest { ContinuationToken = "not a token" }));
+        Assert.Null(await Table.ReadAsync(key));
+    }
+
+    private static async Task AssertRejected<TException>(string setting, Func<Task> call)
+        where TException : ArgumentException
+    {
+        var error = await Assert.ThrowsAsync<TException>(call);
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+        Assert.Equal(setting, error.ParamName);
+    }
+}
