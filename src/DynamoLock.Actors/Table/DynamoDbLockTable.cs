@@ -363,7 +363,7 @@ public sealed class DynamoDbLockTable : ILockTable
                 .Set(LockAttributes.OwnerName, new AttributeValue { S = request.OwnerName })
                 .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
                 .SetLease(request.LeaseDuration)
-                .SetData(request.Data)
+                .SetData(request.Data, onlyIfAbsent: !request.ReplaceData)
                 .Remove(LockAttributes.IsReleased)
                 .Add(LockAttributes.FencingToken, One);
             var condition = $"attribute_not_exists({update.Name(_options.PartitionKeyName)}) OR {update.Name(LockAttributes.IsReleased)} = {update.Value(Released)}";
@@ -629,9 +629,14 @@ public sealed class DynamoDbLockTable : ILockTable
             return this;
         }
 
-        public UpdateBuilder SetData(byte[]? data)
+        public UpdateBuilder SetData(byte[]? data, bool onlyIfAbsent = false)
         {
-            if (data is { } bytes)
+            if (data is { Length: > 0 } && onlyIfAbsent)
+            {
+                var name = Name(LockAttributes.Data);
+                _set.Add($"{name} = if_not_exists({name}, {Value(new AttributeValue { B = new MemoryStream(data, writable: false) })})");
+            }
+            else if (data is { } bytes && !onlyIfAbsent)
             {
                 if (bytes.Length == 0)
                 {

@@ -185,11 +185,23 @@ public sealed class InMemoryLockTable : ILockTable
             {
                 LeaseDuration = request.LeaseDuration,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
-                Data = request.Data is { } data ? data.ToArray() : current?.Data ?? ReadOnlyMemory<byte>.Empty,
+                Data = NewData(request, current),
             };
             _records[id] = granted;
             return new AcquireResult.Granted(granted);
         }
+    }
+
+    private static ReadOnlyMemory<byte> NewData(AcquireLockRequest request, LockRecord? current)
+    {
+        var stored = current?.Data ?? ReadOnlyMemory<byte>.Empty;
+        return request.Data switch
+        {
+            null => stored,
+            { Length: > 0 } data when !request.ReplaceData => stored.IsEmpty ? data.ToArray() : stored,
+            _ when !request.ReplaceData => stored,
+            { } data => data.ToArray(),
+        };
     }
 
     private (string Key, string SortKey) Id(LockKey key)

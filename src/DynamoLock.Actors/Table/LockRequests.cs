@@ -8,6 +8,9 @@ public sealed record AcquireLockRequest(LockKey Key, string OwnerName, TimeSpan?
 {
     /// <summary>Data to store with the lock; <see langword="null"/> keeps (and returns) the data already stored; an empty array removes it.</summary>
     public byte[]? Data { get; init; }
+
+    /// <summary>Whether <see cref="Data"/> replaces stored data (default), or is stored only when the record has none.</summary>
+    public bool ReplaceData { get; init; } = true;
 }
 
 /// <summary>Asks the table to renew a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>

@@ -224,6 +224,21 @@ public abstract class LockTableContract
     }
 
     [Fact]
+    public async Task Data_that_does_not_replace_is_stored_only_where_there_is_none()
+    {
+        var fresh = NewKey();
+        var kept = NewKey();
+        var old = await GrantAsync(kept, data: [1]);
+        await Table.ReleaseAsync(new ReleaseLockRequest(kept, "owner-a", old.RecordVersionNumber));
+
+        var intoFresh = await Table.TryAcquireAsync(new AcquireLockRequest(fresh, "owner-a", Lease) { Data = [9], ReplaceData = false });
+        var intoKept = await Table.TryAcquireAsync(new AcquireLockRequest(kept, "owner-b", Lease) { Data = [9], ReplaceData = false });
+
+        Assert.Equal([9], Assert.IsType<AcquireResult.Granted>(intoFresh).Record.Data.ToArray());
+        Assert.Equal([1], Assert.IsType<AcquireResult.Granted>(intoKept).Record.Data.ToArray());
+    }
+
+    [Fact]
     public async Task Storing_empty_data_removes_it()
     {
         var key = NewKey();

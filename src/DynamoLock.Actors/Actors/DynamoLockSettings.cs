@@ -1,0 +1,161 @@
+using System.Globalization;
+using Akka.Configuration;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors;
+
+/// <summary>
+/// The lock timing and identity a <see cref="LockManager"/> uses. Defaults follow the Java lock client: lease 20 s,
+/// heartbeat 5 s, refresh 1 s. Read from HOCON under <c>dynamolock</c> with <see cref="Create(Config)"/>.
+/// </summary>
+public sealed record DynamoLockSettings
+{
+    /// <summary>The HOCON section these settings are read from.</summary>
+    public const string ConfigPath = "dynamolock";
+
+    /// <summary>This node's identity in the lock table. Default: host name, process id and a random suffix.</summary>
+    public string OwnerName { get; init; } = DefaultOwnerName();
+
+    /// <summary>How long a lock stays valid without a heartbeat. Default 20 s.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a held lock is renewed; less than half the lease. Default 5 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a waiter re-reads a lock held elsewhere (with ±20 % jitter). Default 1 s.</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long before the end of its lease a holder gives the lock up when no heartbeat succeeded, so its
+    /// <see cref="LockLost"/> arrives while no one else can hold the lock yet. Default: a fifth of the lease.
+    /// </summary>
+    public TimeSpan? SafetyMargin { get; init; }
+
+    /// <summary>
+    /// Added to the lease a waiter watches a record unchanged before taking it over, to cover clock-rate drift
+    /// between machines. Default 500 ms.
+    /// </summary>
+    public TimeSpan DriftAllowance { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How many times in a row a lock passes between requesters on this node (one write each) before it is released
+    /// so that other nodes get a turn. Default 10.
+    /// </summary>
+    public int MaxLocalHandOffs { get; init; } = 10;
+
+    /// <summary>How long a lock actor with nothing to do lives before it stops. Default 30 s.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long CoordinatedShutdown waits for held locks to be released. Default 5 s.</summary>
+    public TimeSpan ShutdownReleaseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The monotonic clock for leases and waits. Default: the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>An owner name unique to this process: host name, process id and a random suffix.</summary>
+    public static string DefaultOwnerName() =>
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>Reads settings from a <c>dynamolock</c> HOCON section; missing keys keep their defaults.</summary>
+    public static DynamoLockSettings Create(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var defaults = new DynamoLockSettings();
+        TimeSpan? Duration(string path) => config.HasPath(path) && !string.IsNullOrWhiteSpace(config.GetString(path)) ? config.GetTimeSpan(path) : null;
+        return new DynamoLockSettings
+        {
+            OwnerName = config.GetString("owner-name", string.Empty) is { Length: > 0 } owner ? owner : defaults.OwnerName,
+            LeaseDuration = Duration("lease-duration") ?? defaults.LeaseDuration,
+            HeartbeatInterval = Duration("heartbeat-interval") ?? defaults.HeartbeatInterval,
+            RefreshInterval = Duration("refresh-interval") ?? defaults.RefreshInterval,
+            SafetyMargin = Duration("safety-margin"),
+            DriftAllowance = Duration("drift-allowance") ?? defaults.DriftAllowance,
+            MaxLocalHandOffs = config.GetInt("max-local-hand-offs", defaults.MaxLocalHandOffs),
+            IdleTimeout = Duration("idle-timeout") ?? defaults.IdleTimeout,
+            ShutdownReleaseTimeout = Duration("shutdown-release-timeout") ?? defaults.ShutdownReleaseTimeout,
+        }.Validate();
+    }
+
+    /// <summary>Checks the settings, naming the one that is wrong.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public DynamoLockSettings Validate()
+    {
+        LockValidation.OwnerName(OwnerName, nameof(OwnerName));
+        Positive(RefreshInterval, nameof(RefreshInterval));
+        Positive(IdleTimeout, nameof(IdleTimeout));
+        Positive(ShutdownReleaseTimeout, nameof(ShutdownReleaseTimeout));
+        if (DriftAllowance < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DriftAllowance), DriftAllowance, $"DriftAllowance must not be negative (got {DriftAllowance}).");
+        }
+
+        if (MaxLocalHandOffs < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLocalHandOffs), MaxLocalHandOffs, $"MaxLocalHandOffs must not be negative (got {MaxLocalHandOffs}).");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        _ = ResolveTiming(AcquireOptions.Default);
+        return this;
+    }
+
+    /// <summary>The lease, heartbeat and safety margin one acquisition uses, checked against each other.</summary>
+    /// <exception cref="ArgumentException">The combination is invalid; the message names the setting.</exception>
+    public LockTiming ResolveTiming(AcquireOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.WaitTimeout < TimeSpan.Zero && options.WaitTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.WaitTimeout), options.WaitTimeout, $"WaitTimeout must be zero (try once), positive, or Timeout.InfiniteTimeSpan (got {options.WaitTimeout}).");
+        }
+
+        LockValidation.Data(options.Data, nameof(options.Data));
+        if (options.FailClosed)
+        {
+            return new LockTiming(null, null, TimeSpan.Zero);
+        }
+
+        var leaseName = options.LeaseDuration is null ? nameof(LeaseDuration) : "AcquireOptions.LeaseDuration";
+        var lease = LockValidation.LeaseDuration(options.LeaseDuration ?? LeaseDuration, leaseName)!.Value;
+        var heartbeat = options.HeartbeatInterval ?? (options.LeaseDuration is { } own ? own / 4 : HeartbeatInterval);
+        var heartbeatName = options.HeartbeatInterval is null && options.LeaseDuration is null ? nameof(HeartbeatInterval) : "AcquireOptions.HeartbeatInterval";
+        Positive(heartbeat, heartbeatName);
+        if (heartbeat * 2 >= lease)
+        {
+            throw new ArgumentOutOfRangeException(heartbeatName, heartbeat, $"{heartbeatName} ({Format(heartbeat)}) must be less than half of {leaseName} ({Format(lease)}), so that a missed heartbeat can be retried before the lease ends.");
+        }
+
+        var margin = SafetyMargin ?? lease / 5;
+        if (margin < TimeSpan.Zero || margin >= lease)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SafetyMargin), margin, $"SafetyMargin ({Format(margin)}) must be at least zero and less than {leaseName} ({Format(lease)}).");
+        }
+
+        if (heartbeat >= lease - margin)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SafetyMargin), margin, $"SafetyMargin ({Format(margin)}) leaves no time for a heartbeat: {leaseName} ({Format(lease)}) minus SafetyMargin must exceed {heartbeatName} ({Format(heartbeat)}).");
+        }
+
+        return new LockTiming(lease, heartbeat, margin);
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive (got {Format(value)}).");
+        }
+    }
+
+    private static string Format(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + " ms";
+}
+
+/// <summary>The lease timing of one acquisition.</summary>
+/// <param name="LeaseDuration">The lease; <see langword="null"/> for a fail-closed lock.</param>
+/// <param name="HeartbeatInterval">The heartbeat period; <see langword="null"/> for a fail-closed lock.</param>
+/// <param name="SafetyMargin">How long before the lease ends the holder gives up without a successful heartbeat.</param>
+public sealed record LockTiming(TimeSpan? LeaseDuration, TimeSpan? HeartbeatInterval, TimeSpan SafetyMargin)
+{
+    /// <summary>How long after sending its last successful write the holder may still trust its lock.</summary>
+    public TimeSpan? SafeDuration => LeaseDuration - SafetyMargin;
+}

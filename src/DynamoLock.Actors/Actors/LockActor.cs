@@ -1,0 +1,956 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors;
+
+/// <summary>
+/// Owns one key's lock on this node: its state machine (Idle, Acquiring, Waiting, Held, Renewing, Releasing), its
+/// heartbeats and safe deadline, and the FIFO queue of local requesters. Every table call is async and its result comes
+/// back as a message tagged with an operation number, so the actor never blocks and ignores results it moved past.
+/// </summary>
+/// <remarks>
+/// Safety: the holder trusts its lock until <c>sentAt(last successful write) + lease - safetyMargin</c> on its own
+/// monotonic clock, and reports <see cref="LockLost"/> when that passes; a waiter elsewhere needs to observe the same
+/// record version for <c>lease + driftAllowance</c> from the moment it received its read before it can take over.
+/// </remarks>
+internal sealed class LockActor : ReceiveActor, IWithTimers
+{
+    private const string HeartbeatTimer = "heartbeat";
+    private const string DeadlineTimer = "deadline";
+    private const string RetryTimer = "retry";
+    private const string IdleTimer = "idle";
+    private const int MaxReleaseAttempts = 3;
+
+    private readonly string _key;
+    private readonly LockKey _lockKey;
+    private readonly ILockTable _table;
+    private readonly DynamoLockSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly LinkedList<Requester> _waiters = new();
+    private readonly List<IActorRef> _releaseReplies = [];
+    private readonly List<IActorRef> _dataReplies = [];
+
+    private LockState _state = LockState.Idle;
+    private long _op;
+    private long _grant;
+    private long _received;
+    private long _nextRequesterId;
+    private int _handOffs;
+    private int _attempt;
+
+    // While held: the holder, our record, and when the last successful write was sent.
+    private Requester? _holder;
+    private LockRecord? _record;
+    private long _lastWriteSentAt;
+    private bool _countedAsHeld;
+
+    // What the holder asked for while a write was in flight.
+    private bool _releaseRequested;
+    private byte[]? _pendingData;
+    private byte[]? _dataInFlight;
+    private int _dataRepliesInFlight;
+    private RenewKind _renewKind;
+
+    // While waiting: the record observed and when its read was received.
+    private LockRecord? _observed;
+    private long _observedAt;
+    private string? _takeOverVersion;
+    private bool _yieldToOtherNodes;
+
+    private bool _shuttingDown;
+    private IActorRef? _shutdownReplyTo;
+
+    public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings)
+    {
+        _key = key;
+        _lockKey = lockKey;
+        _table = table;
+        _settings = settings;
+        _clock = settings.TimeProvider;
+        Become(LockState.Idle, () => { });
+    }
+
+    private enum RenewKind
+    {
+        Renew,
+        HandOff,
+        StoreData,
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private long Now => _clock.GetTimestamp();
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Timers.StartSingleTimer(IdleTimer, IdleTimeoutPassed.Instance, _settings.IdleTimeout);
+    }
+
+    protected override void PostStop()
+    {
+        // Stopped while holding (the manager or the system stopped): release best-effort so others need not wait a lease.
+        if (_record is not null && _holder is not null && _state is LockState.Held or LockState.Renewing)
+        {
+            var request = new ReleaseLockRequest(_lockKey, _settings.OwnerName, _record.RecordVersionNumber) { DeleteRecord = _holder.Options.DeleteOnRelease };
+            _ = _table.ReleaseAsync(request, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            _holder.Ref.Tell(new LockReleased(_key, _record.FencingToken));
+            Unhold();
+        }
+
+        base.PostStop();
+    }
+
+    // ---- Behaviours -------------------------------------------------------------------------------------------------
+
+    private void BecomeIdle()
+    {
+        Become(LockState.Idle, () => { });
+        Timers.StartSingleTimer(IdleTimer, IdleTimeoutPassed.Instance, _settings.IdleTimeout);
+        _shutdownReplyTo?.Tell(new AllLocksReleased(_key));
+        _shutdownReplyTo = null;
+    }
+
+    private void BecomeAcquiring() => Become(LockState.Acquiring, () =>
+    {
+        Receive<AcquireCompleted>(m => m.Op == _op, OnAcquireCompleted);
+        Receive<TableCallFailed>(m => m.Op == _op, OnAcquireFailed);
+        Receive<RetryDue>(m => m.Op == _op, _ => StartAcquire());
+    });
+
+    private void BecomeWaiting() => Become(LockState.Waiting, () =>
+    {
+        Receive<RetryDue>(m => m.Op == _op, _ => StartRead());
+        Receive<ReadCompleted>(m => m.Op == _op, OnReadCompleted);
+        Receive<TableCallFailed>(m => m.Op == _op, OnReadFailed);
+    });
+
+    private void BecomeHeld() => Become(LockState.Held, () =>
+    {
+        Receive<HeartbeatDue>(_ => ProceedFromHeld(heartbeatDue: true));
+        Receive<SafeDeadlinePassed>(m => m.Grant == _grant, _ => Lose(LockLossReason.LeaseExpired, null));
+    });
+
+    private void BecomeRenewing() => Become(LockState.Renewing, () =>
+    {
+        Receive<HeartbeatCompleted>(m => m.Op == _op, OnHeartbeatCompleted);
+        Receive<TableCallFailed>(m => m.Op == _op, OnHeartbeatFailed);
+        Receive<SafeDeadlinePassed>(m => m.Grant == _grant, _ => Lose(LockLossReason.LeaseExpired, null));
+    });
+
+    private void BecomeReleasing() => Become(LockState.Releasing, () =>
+    {
+        Receive<ReleaseCompleted>(m => m.Op == _op, OnReleaseCompleted);
+        Receive<TableCallFailed>(m => m.Op == _op, OnReleaseFailed);
+        Receive<RetryDue>(m => m.Op == _op, _ => SendRelease());
+    });
+
+    private void Become(LockState state, Action behaviour)
+    {
+        _state = state;
+        if (state != LockState.Idle)
+        {
+            Timers.Cancel(IdleTimer);
+        }
+
+        Become(() =>
+        {
+            behaviour();
+            Receive<Acquire>(OnAcquire);
+            Receive<Release>(OnRelease);
+            Receive<StoreLockData>(OnStoreData);
+            Receive<Terminated>(m => OnRequesterStopped(m.ActorRef));
+            Receive<WaitExpired>(OnWaitExpired);
+            Receive<ReleaseAllLocks>(_ => OnReleaseAll());
+            Receive<IdleTimeoutPassed>(_ => OnIdleTimeout());
+
+            // Results, timers and retries that belong to a state the actor has left.
+            Receive<AcquireCompleted>(_ => { });
+            Receive<ReadCompleted>(_ => { });
+            Receive<HeartbeatCompleted>(_ => { });
+            Receive<ReleaseCompleted>(_ => { });
+            Receive<TableCallFailed>(_ => { });
+            Receive<RetryDue>(_ => { });
+            Receive<HeartbeatDue>(_ => { });
+            Receive<SafeDeadlinePassed>(_ => { });
+        });
+        ReportState();
+    }
+
+    // ---- Commands, in every state -----------------------------------------------------------------------------------
+
+    private void OnAcquire(Acquire message)
+    {
+        _received++;
+        var sender = Sender;
+        var options = message.Options ?? AcquireOptions.Default;
+        if (_shuttingDown)
+        {
+            sender.Tell(new LockNotAcquired(_key, "The lock manager is shutting down.", null));
+            return;
+        }
+
+        if (_holder?.Ref.Equals(sender) == true && _record is not null)
+        {
+            sender.Tell(new LockAcquired(_key, _record.FencingToken, _record.Data));
+            return;
+        }
+
+        if (_waiters.Any(w => w.Ref.Equals(sender)))
+        {
+            return;
+        }
+
+        var busy = _state is not (LockState.Idle or LockState.Acquiring);
+        if (busy && options.WaitTimeout == TimeSpan.Zero)
+        {
+            sender.Tell(NotAcquiredBecauseHeld());
+            return;
+        }
+
+        var requester = new Requester(++_nextRequesterId, sender, options, _settings.ResolveTiming(options));
+        _waiters.AddLast(requester);
+        Context.Watch(sender);
+        if (options.WaitTimeout > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer(("wait", requester.Id), new WaitExpired(requester.Id), options.WaitTimeout);
+        }
+
+        if (_state == LockState.Idle)
+        {
+            _takeOverVersion = null;
+            StartAcquire();
+        }
+        else
+        {
+            ReportState();
+        }
+    }
+
+    private void OnRelease(Release message)
+    {
+        _received++;
+        if (_state == LockState.Releasing && _holder is not null && (_holder.Ref.Equals(Sender) || message.FencingToken == _record?.FencingToken))
+        {
+            // Already being released: answered when the write completes.
+            _releaseReplies.Add(Sender);
+            return;
+        }
+
+        if (!IsHolder(Sender, message.FencingToken))
+        {
+            if (RemoveWaiter(Sender) is { } waiter)
+            {
+                Sender.Tell(new LockNotHeld(_key, "The lock was not held yet; the pending acquire was cancelled."));
+                AfterWaiterLeft(waiter);
+                return;
+            }
+
+            Sender.Tell(new LockNotHeld(_key, _holder is null ? "The lock is not held on this node." : "The lock is held by another requester."));
+            return;
+        }
+
+        _releaseReplies.Add(Sender);
+        RequestRelease();
+    }
+
+    private void OnStoreData(StoreLockData message)
+    {
+        _received++;
+        if (!IsHolder(Sender, message.FencingToken) || _state == LockState.Releasing || _releaseRequested)
+        {
+            Sender.Tell(new LockNotHeld(_key, "The lock is not held by the sender."));
+            return;
+        }
+
+        try
+        {
+            LockValidation.Data(message.Data);
+        }
+        catch (ArgumentException e)
+        {
+            Sender.Tell(new LockNotHeld(_key, e.Message));
+            return;
+        }
+
+        _pendingData = message.Data;
+        _dataReplies.Add(Sender);
+        if (_state == LockState.Held)
+        {
+            ProceedFromHeld(heartbeatDue: false);
+        }
+    }
+
+    private void OnRequesterStopped(IActorRef requester)
+    {
+        if (_holder?.Ref.Equals(requester) == true)
+        {
+            _log.Info("Holder {0} of lock '{1}' stopped; releasing the lock.", requester.Path, _key);
+            RequestRelease();
+        }
+
+        if (RemoveWaiter(requester) is { } waiter)
+        {
+            AfterWaiterLeft(waiter);
+        }
+    }
+
+    private void OnWaitExpired(WaitExpired message)
+    {
+        var waiter = _waiters.FirstOrDefault(w => w.Id == message.WaiterId);
+        if (waiter is null)
+        {
+            return;
+        }
+
+        _waiters.Remove(waiter);
+        var held = NotAcquiredBecauseHeld();
+        waiter.Ref.Tell(held with { Reason = $"Not acquired within {waiter.Options.WaitTimeout}: {held.Reason}" });
+        AfterWaiterLeft(waiter);
+    }
+
+    private void OnReleaseAll()
+    {
+        _received++;
+        _shuttingDown = true;
+        FailWaiters(_ => true, "The lock manager is shutting down.", null);
+        if (_state == LockState.Idle)
+        {
+            Sender.Tell(new AllLocksReleased(_key));
+            return;
+        }
+
+        _shutdownReplyTo = Sender;
+        if (_holder is not null)
+        {
+            RequestRelease();
+        }
+        else if (_state == LockState.Waiting)
+        {
+            BecomeIdle();
+        }
+    }
+
+    private void OnIdleTimeout()
+    {
+        if (_state == LockState.Idle && _waiters.Count == 0)
+        {
+            Context.Parent.Tell(new LockActorIdle(_key, _received));
+        }
+    }
+
+    // ---- Acquiring and waiting --------------------------------------------------------------------------------------
+
+    private void StartAcquire()
+    {
+        var front = _waiters.First?.Value;
+        if (front is null)
+        {
+            BecomeIdle();
+            return;
+        }
+
+        var op = ++_op;
+        var sentAt = Now;
+        var request = new AcquireLockRequest(_lockKey, _settings.OwnerName, front.Timing.LeaseDuration)
+        {
+            Data = front.Options.Data,
+            ReplaceData = front.Options.ReplaceData,
+        };
+        var takeOver = _takeOverVersion;
+        Run(
+            "acquire",
+            () => takeOver is null ? _table.TryAcquireAsync(request, CancellationToken.None) : _table.TakeOverAsync(request, takeOver, CancellationToken.None),
+            result => new AcquireCompleted(op, result, sentAt));
+        BecomeAcquiring();
+    }
+
+    private void OnAcquireCompleted(AcquireCompleted message)
+    {
+        _attempt = 0;
+        _takeOverVersion = null;
+        switch (message.Result)
+        {
+            case AcquireResult.Granted granted:
+                var holder = _waiters.First?.Value;
+                if (holder is null)
+                {
+                    // Everyone who wanted it left while the write was in flight: give it straight back.
+                    _record = granted.Record;
+                    _lastWriteSentAt = message.SentAt;
+                    SendRelease();
+                    return;
+                }
+
+                _waiters.RemoveFirst();
+                Timers.Cancel(("wait", holder.Id));
+                Hold(holder, granted.Record, message.SentAt);
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, "The lock is held by another requester on this node.", _settings.OwnerName);
+                return;
+
+            case AcquireResult.Held held:
+                LockMetrics.ContentionWaits.Add(1);
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock is held by '{held.Holder.OwnerName}'.", held.Holder.OwnerName);
+                if (_waiters.Count == 0)
+                {
+                    BecomeIdle();
+                    return;
+                }
+
+                Observe(held.Holder, Now);
+                BecomeWaiting();
+                ScheduleRefresh();
+                return;
+        }
+    }
+
+    private void OnAcquireFailed(TableCallFailed message)
+    {
+        if (!IsTransient(message.Error))
+        {
+            _log.Error(message.Error, "Acquiring lock '{0}' failed: {1}", _key, message.Error.Message);
+            FailWaiters(_ => true, $"The lock table failed: {message.Error.Message}", null);
+            BecomeIdle();
+            return;
+        }
+
+        _log.Warning("Acquiring lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
+        FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock table is unavailable: {message.Error.Message}", null);
+        if (_waiters.Count == 0)
+        {
+            BecomeIdle();
+            return;
+        }
+
+        Timers.StartSingleTimer(RetryTimer, new RetryDue(_op), Backoff(++_attempt));
+    }
+
+    private void StartRead()
+    {
+        if (_waiters.Count == 0)
+        {
+            BecomeIdle();
+            return;
+        }
+
+        var op = ++_op;
+        Run("read", () => _table.ReadAsync(_lockKey, CancellationToken.None), record => new ReadCompleted(op, record, Now));
+    }
+
+    private void OnReadCompleted(ReadCompleted message)
+    {
+        _attempt = 0;
+        var record = message.Record;
+        if (_waiters.Count == 0)
+        {
+            BecomeIdle();
+        }
+        else if (record is null || record.IsReleased)
+        {
+            _takeOverVersion = null;
+            StartAcquire();
+        }
+        else if (_observed is null || _observed.RecordVersionNumber != record.RecordVersionNumber)
+        {
+            // A changed version number means the holder is alive (or changed): the observation starts again.
+            Observe(record, message.ReceivedAt);
+            ScheduleRefresh();
+        }
+        else if (record.LeaseDuration is { } lease && _clock.GetElapsedTime(_observedAt) >= lease + _settings.DriftAllowance)
+        {
+            _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, record.OwnerName, lease);
+            _takeOverVersion = record.RecordVersionNumber;
+            StartAcquire();
+        }
+        else
+        {
+            ScheduleRefresh();
+        }
+    }
+
+    private void OnReadFailed(TableCallFailed message)
+    {
+        if (!IsTransient(message.Error))
+        {
+            _log.Error(message.Error, "Reading lock '{0}' failed: {1}", _key, message.Error.Message);
+            FailWaiters(_ => true, $"The lock table failed: {message.Error.Message}", null);
+            BecomeIdle();
+            return;
+        }
+
+        ScheduleRefresh();
+    }
+
+    private void Observe(LockRecord record, long receivedAt)
+    {
+        var ownerChanged = _observed?.OwnerName != record.OwnerName;
+        _observed = record;
+        _observedAt = receivedAt;
+        if (ownerChanged && _state == LockState.Waiting)
+        {
+            ReportState();
+        }
+    }
+
+    private void ScheduleRefresh()
+    {
+        var delay = Jitter(_yieldToOtherNodes ? _settings.RefreshInterval * 2 : _settings.RefreshInterval);
+        _yieldToOtherNodes = false;
+        if (_observed?.LeaseDuration is { } lease)
+        {
+            // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh.
+            var untilAbandoned = lease + _settings.DriftAllowance - _clock.GetElapsedTime(_observedAt);
+            if (untilAbandoned < delay)
+            {
+                delay = untilAbandoned < TimeSpan.Zero ? TimeSpan.Zero : untilAbandoned;
+            }
+        }
+
+        Timers.StartSingleTimer(RetryTimer, new RetryDue(_op), delay);
+    }
+
+    // ---- Holding ----------------------------------------------------------------------------------------------------
+
+    private void Hold(Requester holder, LockRecord record, long sentAt)
+    {
+        _holder = holder;
+        _record = record;
+        _lastWriteSentAt = sentAt;
+        _grant++;
+        _observed = null;
+        if (!_countedAsHeld)
+        {
+            _countedAsHeld = true;
+            LockMetrics.HeldLocks.Add(1);
+        }
+
+        LockMetrics.Acquisitions.Add(1);
+        _log.Debug("Lock '{0}' acquired by {1} with fencing token {2}.", _key, holder.Ref.Path, record.FencingToken);
+        BecomeHeld();
+        ScheduleHolderTimers();
+        Publish(new LockAcquired(_key, record.FencingToken, record.Data), holder.Ref);
+    }
+
+    private void ScheduleHolderTimers()
+    {
+        var timing = _holder!.Timing;
+        var sinceSent = _clock.GetElapsedTime(_lastWriteSentAt);
+        if (timing.HeartbeatInterval is { } heartbeat)
+        {
+            Timers.StartSingleTimer(HeartbeatTimer, HeartbeatDue.Instance, NotNegative(heartbeat - sinceSent));
+        }
+
+        if (timing.SafeDuration is { } safe)
+        {
+            Timers.StartSingleTimer(DeadlineTimer, new SafeDeadlinePassed(_grant), NotNegative(safe - sinceSent));
+        }
+    }
+
+    private void RequestRelease()
+    {
+        _releaseRequested = true;
+        switch (_state)
+        {
+            case LockState.Held:
+                ProceedFromHeld(heartbeatDue: false);
+                break;
+            case LockState.Releasing when _holder is null:
+                // Already releasing; the pending replies are answered when it completes.
+                break;
+        }
+    }
+
+    /// <summary>Decides the next write of a held lock: a release or hand-off, a data write, or a plain heartbeat.</summary>
+    private void ProceedFromHeld(bool heartbeatDue)
+    {
+        if (_releaseRequested)
+        {
+            var next = _waiters.First?.Value;
+            if (next is not null && _handOffs < _settings.MaxLocalHandOffs && !_shuttingDown)
+            {
+                StartHeartbeat(RenewKind.HandOff, next.Timing);
+            }
+            else
+            {
+                _yieldToOtherNodes = next is not null;
+                SendRelease();
+            }
+        }
+        else if (_pendingData is not null)
+        {
+            StartHeartbeat(RenewKind.StoreData, _holder!.Timing);
+        }
+        else if (heartbeatDue)
+        {
+            StartHeartbeat(RenewKind.Renew, _holder!.Timing);
+        }
+    }
+
+    private void StartHeartbeat(RenewKind kind, LockTiming timing)
+    {
+        var op = ++_op;
+        var sentAt = Now;
+        _renewKind = kind;
+        _dataInFlight = kind == RenewKind.HandOff ? null : _pendingData;
+        _dataRepliesInFlight = _dataInFlight is null ? 0 : _dataReplies.Count;
+        var request = new HeartbeatLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber, timing.LeaseDuration)
+        {
+            Data = _dataInFlight,
+            IssueNewFencingToken = kind == RenewKind.HandOff,
+        };
+        Run("heartbeat", () => _table.HeartbeatAsync(request, CancellationToken.None), result => new HeartbeatCompleted(op, result, sentAt));
+        BecomeRenewing();
+    }
+
+    private void OnHeartbeatCompleted(HeartbeatCompleted message)
+    {
+        if (message.Result is HeartbeatResult.Lost lost)
+        {
+            Lose(lost.Current is null || lost.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, lost.Current);
+            return;
+        }
+
+        var previous = _record!;
+        _record = ((HeartbeatResult.Renewed)message.Result).Record;
+        _lastWriteSentAt = message.SentAt;
+        _attempt = 0;
+        LockMetrics.Heartbeats.Add(1);
+        switch (_renewKind)
+        {
+            case RenewKind.HandOff:
+                HandOff(previous);
+                return;
+        }
+
+        if (_dataInFlight is not null)
+        {
+            // Data that arrived while this write was in flight stays pending for the next one.
+            foreach (var reply in _dataReplies.Take(_dataRepliesInFlight))
+            {
+                reply.Tell(new LockDataStored(_key, _record.FencingToken));
+            }
+
+            _dataReplies.RemoveRange(0, _dataRepliesInFlight);
+            if (ReferenceEquals(_pendingData, _dataInFlight))
+            {
+                _pendingData = null;
+            }
+
+            _dataInFlight = null;
+        }
+
+        BecomeHeld();
+        ScheduleHolderTimers();
+        ProceedFromHeld(heartbeatDue: false);
+    }
+
+    private void HandOff(LockRecord previous)
+    {
+        var old = _holder!;
+        _holder = null;
+        _releaseRequested = false;
+        FailPendingData("The lock was released.");
+        Publish(new LockReleased(_key, previous.FencingToken), [old.Ref, .. _releaseReplies]);
+        _releaseReplies.Clear();
+        LockMetrics.Releases.Add(1);
+        UnwatchIfGone(old.Ref);
+
+        var next = _waiters.First?.Value;
+        if (next is null)
+        {
+            // The next requester left while the hand-off was in flight.
+            _holder = null;
+            SendRelease();
+            return;
+        }
+
+        _waiters.RemoveFirst();
+        Timers.Cancel(("wait", next.Id));
+        _handOffs++;
+        Hold(next, _record!, _lastWriteSentAt);
+    }
+
+    private void OnHeartbeatFailed(TableCallFailed message)
+    {
+        if (!IsTransient(message.Error))
+        {
+            _log.Error(message.Error, "Heartbeat of lock '{0}' failed: {1}", _key, message.Error.Message);
+            Lose(LockLossReason.TableError, null);
+            return;
+        }
+
+        LockMetrics.HeartbeatFailures.Add(1);
+        _log.Warning("Heartbeat of lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
+        BecomeHeld();
+        var retry = Backoff(++_attempt);
+        if (_holder!.Timing.HeartbeatInterval is { } heartbeat && retry > heartbeat / 2)
+        {
+            retry = heartbeat / 2;
+        }
+
+        // The safe deadline timer keeps running: if no retry succeeds in time, the lock is given up.
+        Timers.StartSingleTimer(HeartbeatTimer, HeartbeatDue.Instance, retry);
+    }
+
+    private void Lose(LockLossReason reason, LockRecord? current)
+    {
+        var token = _record!.FencingToken;
+        var holder = _holder;
+        _op++;
+        _log.Warning("Lock '{0}' (fencing token {1}) lost: {2}{3}.", _key, token, reason, current is null ? string.Empty : $", now owned by '{current.OwnerName}'");
+        LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        foreach (var reply in _releaseReplies)
+        {
+            reply.Tell(new LockNotHeld(_key, $"The lock had been lost ({reason}) before it was released."));
+        }
+
+        _releaseReplies.Clear();
+        _releaseRequested = false;
+        FailPendingData($"The lock was lost ({reason}).");
+        Unhold();
+        Publish(new LockLost(_key, token, reason), holder?.Ref);
+        if (holder is not null)
+        {
+            UnwatchIfGone(holder.Ref);
+        }
+
+        _takeOverVersion = null;
+        if (_waiters.Count > 0)
+        {
+            StartAcquire();
+        }
+        else
+        {
+            BecomeIdle();
+        }
+    }
+
+    // ---- Releasing --------------------------------------------------------------------------------------------------
+
+    private void SendRelease()
+    {
+        Timers.Cancel(HeartbeatTimer);
+        Timers.Cancel(DeadlineTimer);
+        _handOffs = 0;
+        var op = ++_op;
+        var request = new ReleaseLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber)
+        {
+            DeleteRecord = _holder?.Options.DeleteOnRelease ?? false,
+        };
+        Run("release", () => _table.ReleaseAsync(request, CancellationToken.None), result => new ReleaseCompleted(op, result));
+        if (_state != LockState.Releasing)
+        {
+            BecomeReleasing();
+        }
+    }
+
+    private void OnReleaseCompleted(ReleaseCompleted message)
+    {
+        if (message.Result is ReleaseResult.NotHeld notHeld && _holder is not null)
+        {
+            Lose(notHeld.Current is null || notHeld.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, notHeld.Current);
+            return;
+        }
+
+        FinishRelease();
+    }
+
+    private void OnReleaseFailed(TableCallFailed message)
+    {
+        if (IsTransient(message.Error) && ++_attempt < MaxReleaseAttempts)
+        {
+            Timers.StartSingleTimer(RetryTimer, new RetryDue(_op), Backoff(_attempt));
+            return;
+        }
+
+        // The holder has stopped heartbeating, so the record frees itself after its lease; nothing is left held here.
+        _log.Warning("Releasing lock '{0}' failed ({1}); it will expire after its lease instead.", _key, message.Error.Message);
+        FinishRelease();
+    }
+
+    private void FinishRelease()
+    {
+        _attempt = 0;
+        var holder = _holder;
+        var token = _record!.FencingToken;
+        _releaseRequested = false;
+        FailPendingData("The lock was released.");
+        Unhold();
+        if (holder is not null)
+        {
+            LockMetrics.Releases.Add(1);
+            _log.Debug("Lock '{0}' (fencing token {1}) released.", _key, token);
+            Publish(new LockReleased(_key, token), [holder.Ref, .. _releaseReplies]);
+            UnwatchIfGone(holder.Ref);
+        }
+
+        _releaseReplies.Clear();
+        _takeOverVersion = null;
+        if (_waiters.Count == 0)
+        {
+            _yieldToOtherNodes = false;
+            BecomeIdle();
+        }
+        else if (_yieldToOtherNodes)
+        {
+            // Released to give other nodes a turn after a run of local hand-offs: look again after a refresh.
+            _observed = null;
+            BecomeWaiting();
+            ScheduleRefresh();
+        }
+        else
+        {
+            StartAcquire();
+        }
+    }
+
+    // ---- Helpers ----------------------------------------------------------------------------------------------------
+
+    private void Unhold()
+    {
+        Timers.Cancel(HeartbeatTimer);
+        Timers.Cancel(DeadlineTimer);
+        _holder = null;
+        _record = null;
+        _handOffs = 0;
+        if (_countedAsHeld)
+        {
+            _countedAsHeld = false;
+            LockMetrics.HeldLocks.Add(-1);
+        }
+    }
+
+    private bool IsHolder(IActorRef sender, long? fencingToken) =>
+        _holder is not null && _record is not null && _state is LockState.Held or LockState.Renewing
+        && (_holder.Ref.Equals(sender) || fencingToken == _record.FencingToken);
+
+    private LockNotAcquired NotAcquiredBecauseHeld() => _state == LockState.Waiting && _observed is not null
+        ? new LockNotAcquired(_key, $"The lock is held by '{_observed.OwnerName}'.", _observed.OwnerName)
+        : new LockNotAcquired(_key, "The lock is held by another requester on this node.", _settings.OwnerName);
+
+    private Requester? RemoveWaiter(IActorRef actor)
+    {
+        var waiter = _waiters.FirstOrDefault(w => w.Ref.Equals(actor));
+        if (waiter is not null)
+        {
+            _waiters.Remove(waiter);
+            Timers.Cancel(("wait", waiter.Id));
+        }
+
+        return waiter;
+    }
+
+    private void AfterWaiterLeft(Requester waiter)
+    {
+        UnwatchIfGone(waiter.Ref);
+        if (_waiters.Count == 0 && _state == LockState.Waiting)
+        {
+            BecomeIdle();
+        }
+        else
+        {
+            ReportState();
+        }
+    }
+
+    private void FailWaiters(Func<Requester, bool> which, string reason, string? currentOwner)
+    {
+        foreach (var waiter in _waiters.Where(which).ToList())
+        {
+            _waiters.Remove(waiter);
+            Timers.Cancel(("wait", waiter.Id));
+            waiter.Ref.Tell(new LockNotAcquired(_key, reason, currentOwner));
+            UnwatchIfGone(waiter.Ref);
+        }
+    }
+
+    private void FailPendingData(string reason)
+    {
+        foreach (var reply in _dataReplies)
+        {
+            reply.Tell(new LockNotHeld(_key, reason));
+        }
+
+        _dataReplies.Clear();
+        _pendingData = null;
+        _dataInFlight = null;
+    }
+
+    private void UnwatchIfGone(IActorRef actor)
+    {
+        if (_holder?.Ref.Equals(actor) != true && !_waiters.Any(w => w.Ref.Equals(actor)))
+        {
+            Context.Unwatch(actor);
+        }
+    }
+
+    private void Publish(ILockEvent lockEvent, IActorRef? direct) => Publish(lockEvent, direct is null ? [] : [direct]);
+
+    private void Publish(ILockEvent lockEvent, IReadOnlyCollection<IActorRef> direct)
+    {
+        foreach (var recipient in direct.Distinct())
+        {
+            recipient.Tell(lockEvent);
+        }
+
+        Context.Parent.Tell(new LockEventPublished(lockEvent));
+        Context.System.EventStream.Publish(lockEvent);
+    }
+
+    private void ReportState() =>
+        Context.Parent.Tell(new LockStateChanged(new LockInfo(
+            _key,
+            _state,
+            _holder is null ? null : _record?.FencingToken,
+            _holder?.Ref,
+            _waiters.Count,
+            _state == LockState.Waiting ? _observed?.OwnerName : null)));
+
+    /// <summary>Starts a table call and sends its outcome to this actor as a message; never blocks.</summary>
+    private void Run<T>(string operation, Func<Task<T>> call, Func<T, object> onSuccess)
+    {
+        var self = Self;
+        var op = _op;
+        var started = Stopwatch.GetTimestamp();
+        Task<T> task;
+        try
+        {
+            task = call();
+        }
+        catch (Exception e)
+        {
+            self.Tell(new TableCallFailed(op, e));
+            return;
+        }
+
+        task.ContinueWith(
+            t =>
+            {
+                LockMetrics.TableLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));
+                self.Tell(t.IsCompletedSuccessfully
+                    ? onSuccess(t.Result)
+                    : new TableCallFailed(op, t.Exception?.GetBaseException() ?? new OperationCanceledException($"The {operation} call was cancelled.")));
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static bool IsTransient(Exception error) =>
+        error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 8)));
+        return Jitter(exponential < _settings.RefreshInterval ? exponential : _settings.RefreshInterval);
+    }
+
+    private static TimeSpan Jitter(TimeSpan value) => value * (0.8 + (Random.Shared.NextDouble() * 0.4));
+
+    private static TimeSpan NotNegative(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
+
+    private sealed record Requester(long Id, IActorRef Ref, AcquireOptions Options, LockTiming Timing);
+}

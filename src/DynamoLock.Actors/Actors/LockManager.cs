@@ -1,0 +1,354 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors;
+
+/// <summary>
+/// The entry point for locks in an actor system: send it <see cref="Acquire"/>, <see cref="Release"/>,
+/// <see cref="StoreLockData"/>, <see cref="SubscribeLockEvents"/> and <see cref="GetLockStatus"/>. It starts one lock
+/// actor per key on demand (stopped again when idle), forwards events to subscribers, answers status queries, and
+/// releases every held lock during CoordinatedShutdown.
+/// </summary>
+/// <remarks>
+/// Bad input (an empty or over-long key, inconsistent timing options, oversized data) is answered with
+/// <see cref="LockNotAcquired"/> or <see cref="LockNotHeld"/> naming what was wrong; it never reaches a lock actor.
+/// Register one per actor system with <c>WithDynamoLock</c> (Akka.Hosting) or create it with <see cref="Props(ILockTable, DynamoLockSettings?)"/>.
+/// </remarks>
+public sealed class LockManager : ReceiveActor
+{
+    private readonly ILockTable _table;
+    private readonly DynamoLockSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _keysByChild = [];
+    private readonly Dictionary<string, LockInfo> _status = new(StringComparer.Ordinal);
+    private readonly HashSet<(IActorRef Subscriber, string? Key)> _subscriptions = [];
+    private readonly ShutdownFlag _stopped = new();
+    private long _childCounter;
+    private bool _shuttingDown;
+    private ShutdownRelease? _shutdownRelease;
+
+    /// <summary>Creates the manager; use <see cref="Props(ILockTable, DynamoLockSettings?)"/>.</summary>
+    public LockManager(ILockTable table, DynamoLockSettings settings)
+    {
+        _table = table ?? throw new ArgumentNullException(nameof(table));
+        _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
+
+        Receive<Acquire>(OnAcquire);
+        Receive<Release>(OnRelease);
+        Receive<StoreLockData>(OnStoreData);
+        Receive<GetLockStatus>(OnGetStatus);
+        Receive<SubscribeLockEvents>(OnSubscribe);
+        Receive<UnsubscribeLockEvents>(OnUnsubscribe);
+        Receive<LockEventPublished>(OnEventPublished);
+        Receive<LockStateChanged>(OnStateChanged);
+        Receive<LockActorIdle>(OnChildIdle);
+        Receive<ReleaseAllLocks>(_ => OnReleaseAll());
+        Receive<AllLocksReleased>(OnChildReleasedAll);
+        Receive<Terminated>(OnTerminated);
+    }
+
+    /// <summary>The settings in force.</summary>
+    public DynamoLockSettings Settings => _settings;
+
+    /// <summary>Props for a manager on <paramref name="table"/>.</summary>
+    /// <param name="table">The lock table: a <see cref="DynamoDbLockTable"/>, or an <see cref="InMemoryLockTable"/> shared by the systems that compete.</param>
+    /// <param name="settings">Timing and identity; defaults when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public static Props Props(ILockTable table, DynamoLockSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var validated = (settings ?? new DynamoLockSettings()).Validate();
+        return Akka.Actor.Props.Create(() => new LockManager(table, validated));
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        base.PreStart();
+        var self = Self;
+        var stopped = _stopped;
+        var timeout = _settings.ShutdownReleaseTimeout;
+        var log = _log;
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceStop, "dynamolock-release-locks", async () =>
+        {
+            if (stopped.Value)
+            {
+                return Done.Instance;
+            }
+
+            try
+            {
+                await self.Ask<Done>(ReleaseAllLocks.Instance, timeout).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                log.Warning("Not every lock was released within {0} during shutdown; the rest expire after their lease.", timeout);
+            }
+
+            return Done.Instance;
+        });
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _stopped.Value = true;
+        base.PostStop();
+    }
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A lock actor that failed has lost track of its lock: restarting it would forget the holder, so it stops
+        // (releasing what it held, best-effort) and the next request for the key starts a fresh one.
+        new OneForOneStrategy(e =>
+        {
+            _log.Error(e, "A lock actor failed; it is stopped.");
+            return Directive.Stop;
+        });
+
+    private void OnAcquire(Acquire message)
+    {
+        var key = message.Key;
+        try
+        {
+            _ = new LockKey(key);
+            _settings.ResolveTiming(message.Options ?? AcquireOptions.Default);
+        }
+        catch (ArgumentException e)
+        {
+            Sender.Tell(new LockNotAcquired(key ?? string.Empty, $"Invalid acquire request: {e.Message}", null));
+            return;
+        }
+
+        if (_shuttingDown)
+        {
+            Sender.Tell(new LockNotAcquired(key, "The lock manager is shutting down.", null));
+            return;
+        }
+
+        Route(key, message, create: true);
+    }
+
+    private void OnRelease(Release message)
+    {
+        if (Invalid(message.Key) is { } problem)
+        {
+            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, problem));
+            return;
+        }
+
+        if (!Route(message.Key, message, create: false))
+        {
+            Sender.Tell(new LockNotHeld(message.Key, "The lock is not held on this node."));
+        }
+    }
+
+    private void OnStoreData(StoreLockData message)
+    {
+        var problem = Invalid(message.Key);
+        if (problem is null)
+        {
+            try
+            {
+                ArgumentNullException.ThrowIfNull(message.Data, "data");
+                LockValidation.Data(message.Data);
+            }
+            catch (ArgumentException e)
+            {
+                problem = $"Invalid data: {e.Message}";
+            }
+        }
+
+        if (problem is not null)
+        {
+            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, problem));
+            return;
+        }
+
+        if (!Route(message.Key, message, create: false))
+        {
+            Sender.Tell(new LockNotHeld(message.Key, "The lock is not held on this node."));
+        }
+    }
+
+    private void OnGetStatus(GetLockStatus message)
+    {
+        var locks = message.Key is null
+            ? _status.Values.OrderBy(i => i.Key, StringComparer.Ordinal).ToList()
+            : _status.TryGetValue(message.Key, out var info) ? [info] : [];
+        Sender.Tell(new LockStatusReport(_settings.OwnerName, locks));
+    }
+
+    private void OnSubscribe(SubscribeLockEvents message)
+    {
+        if (message.Subscriber is null || message.Subscriber.IsNobody())
+        {
+            return;
+        }
+
+        _subscriptions.Add((message.Subscriber, message.Key));
+        Context.Watch(message.Subscriber);
+        Sender.Tell(new LockEventsSubscribed(message.Subscriber, message.Key));
+    }
+
+    private void OnUnsubscribe(UnsubscribeLockEvents message)
+    {
+        _subscriptions.Remove((message.Subscriber, message.Key));
+        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)))
+        {
+            Context.Unwatch(message.Subscriber);
+        }
+
+        Sender.Tell(new LockEventsUnsubscribed(message.Subscriber, message.Key));
+    }
+
+    private void OnEventPublished(LockEventPublished message)
+    {
+        foreach (var (subscriber, key) in _subscriptions)
+        {
+            if (key is null || string.Equals(key, message.Event.Key, StringComparison.Ordinal))
+            {
+                subscriber.Tell(message.Event);
+            }
+        }
+    }
+
+    private void OnStateChanged(LockStateChanged message)
+    {
+        if (!_keysByChild.ContainsKey(Sender))
+        {
+            return;
+        }
+
+        if (message.Info.State == LockState.Idle && message.Info.Waiters == 0)
+        {
+            _status.Remove(message.Info.Key);
+        }
+        else
+        {
+            _status[message.Info.Key] = message.Info;
+        }
+    }
+
+    private void OnChildIdle(LockActorIdle message)
+    {
+        // Stop the child only if every command forwarded to it has been received; otherwise one is in flight.
+        if (_children.TryGetValue(message.Key, out var child) && child.Actor.Equals(Sender) && child.Forwarded == message.Received)
+        {
+            _children.Remove(message.Key);
+            _status.Remove(message.Key);
+            Context.Stop(child.Actor);
+        }
+    }
+
+    private void OnReleaseAll()
+    {
+        _shuttingDown = true;
+        if (_shutdownRelease is { } running)
+        {
+            running.ReplyTo.Add(Sender);
+            return;
+        }
+
+        var pending = new HashSet<string>(_children.Keys, StringComparer.Ordinal);
+        _shutdownRelease = new ShutdownRelease([Sender], pending);
+        _log.Info("Releasing the locks of {0} lock actor(s) for shutdown.", pending.Count);
+        foreach (var (key, child) in _children)
+        {
+            child.Forwarded++;
+            child.Actor.Tell(ReleaseAllLocks.Instance);
+        }
+
+        CompleteShutdownReleaseIfDone();
+    }
+
+    private void OnChildReleasedAll(AllLocksReleased message)
+    {
+        _shutdownRelease?.Pending.Remove(message.Key);
+        CompleteShutdownReleaseIfDone();
+    }
+
+    private void CompleteShutdownReleaseIfDone()
+    {
+        if (_shutdownRelease is { Pending.Count: 0 } done)
+        {
+            foreach (var replyTo in done.ReplyTo)
+            {
+                replyTo.Tell(Done.Instance);
+            }
+
+            _shutdownRelease = done with { ReplyTo = [] };
+        }
+    }
+
+    private void OnTerminated(Terminated message)
+    {
+        if (_keysByChild.Remove(message.ActorRef, out var key))
+        {
+            if (_children.TryGetValue(key, out var child) && child.Actor.Equals(message.ActorRef))
+            {
+                _children.Remove(key);
+                _status.Remove(key);
+            }
+
+            _shutdownRelease?.Pending.Remove(key);
+            CompleteShutdownReleaseIfDone();
+            return;
+        }
+
+        _subscriptions.RemoveWhere(s => s.Subscriber.Equals(message.ActorRef));
+    }
+
+    private bool Route(string key, object command, bool create)
+    {
+        if (!_children.TryGetValue(key, out var child))
+        {
+            if (!create)
+            {
+                return false;
+            }
+
+            var actor = Context.ActorOf(
+                Akka.Actor.Props.Create(() => new LockActor(key, new LockKey(key), _table, _settings)),
+                $"lock-{++_childCounter}");
+            Context.Watch(actor);
+            child = new Child(actor);
+            _children[key] = child;
+            _keysByChild[actor] = key;
+        }
+
+        child.Forwarded++;
+        child.Actor.Forward(command);
+        return true;
+    }
+
+    private static string? Invalid(string? key)
+    {
+        try
+        {
+            _ = new LockKey(key!);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"Invalid key: {e.Message}";
+        }
+    }
+
+    private sealed class Child(IActorRef actor)
+    {
+        public IActorRef Actor { get; } = actor;
+
+        public long Forwarded { get; set; }
+    }
+
+    private sealed record ShutdownRelease(List<IActorRef> ReplyTo, HashSet<string> Pending);
+
+    private sealed class ShutdownFlag
+    {
+        public volatile bool Value;
+    }
+}

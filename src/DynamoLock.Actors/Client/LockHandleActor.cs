@@ -1,0 +1,148 @@
+using Akka.Actor;
+
+namespace DynamoLock.Actors;
+
+/// <summary>
+/// Holds one lock on behalf of a <see cref="LockHandle"/>: it is the requester the lock manager sees (so DeathWatch
+/// releases the lock if it stops) and turns the lock's events into task completions and the handle's lost token.
+/// </summary>
+internal sealed class LockHandleActor : ReceiveActor
+{
+    private readonly IActorRef _manager;
+    private readonly string _key;
+    private readonly TaskCompletionSource<object> _acquired;
+    private readonly LockHandleState _state;
+    private readonly List<TaskCompletionSource<bool>> _releases = [];
+    private readonly Queue<TaskCompletionSource<bool>> _dataWrites = new();
+    private readonly Acquire _acquire;
+    private long _token;
+
+    public LockHandleActor(IActorRef manager, Acquire acquire, TaskCompletionSource<object> acquired, LockHandleState state)
+    {
+        _manager = manager;
+        _key = acquire.Key;
+        _acquired = acquired;
+        _state = state;
+        _acquire = acquire;
+
+        Receive<LockAcquired>(m =>
+        {
+            _token = m.FencingToken;
+            if (!_acquired.TrySetResult(m))
+            {
+                // The caller gave up (cancelled) while the grant was on its way: hand it straight back.
+                Context.Stop(Self);
+                return;
+            }
+
+            Become(Holding);
+        });
+        Receive<LockNotAcquired>(m =>
+        {
+            _acquired.TrySetResult(m);
+            Context.Stop(Self);
+        });
+        Receive<CancelAcquire>(_ =>
+        {
+            _acquired.TrySetCanceled();
+            _manager.Tell(new Release(_key));
+            Context.Stop(Self);
+        });
+    }
+
+    private void Holding()
+    {
+        Receive<LockLost>(m => m.FencingToken == _token, m =>
+        {
+            _state.MarkLost(m.Reason);
+            foreach (var release in _releases)
+            {
+                release.TrySetResult(false);
+            }
+
+            FailDataWrites();
+            Context.Stop(Self);
+        });
+        Receive<LockReleased>(m => m.FencingToken == _token, _ =>
+        {
+            foreach (var release in _releases)
+            {
+                release.TrySetResult(true);
+            }
+
+            FailDataWrites();
+            Context.Stop(Self);
+        });
+        Receive<LockNotHeld>(_ =>
+        {
+            if (_dataWrites.TryDequeue(out var write))
+            {
+                write.TrySetResult(false);
+                return;
+            }
+
+            foreach (var release in _releases)
+            {
+                release.TrySetResult(false);
+            }
+
+            Context.Stop(Self);
+        });
+        Receive<LockDataStored>(_ =>
+        {
+            if (_dataWrites.TryDequeue(out var write))
+            {
+                write.TrySetResult(true);
+            }
+        });
+        Receive<ReleaseHandle>(m =>
+        {
+            _releases.Add(m.Completion);
+            if (_releases.Count == 1)
+            {
+                _manager.Tell(new Release(_key));
+            }
+        });
+        Receive<StoreHandleData>(m =>
+        {
+            _dataWrites.Enqueue(m.Completion);
+            _manager.Tell(new StoreLockData(_key, m.Data));
+        });
+        Receive<CancelAcquire>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        _manager.Tell(_acquire);
+    }
+
+    protected override void PostStop()
+    {
+        _acquired.TrySetCanceled();
+        foreach (var release in _releases)
+        {
+            release.TrySetResult(false);
+        }
+
+        FailDataWrites();
+        base.PostStop();
+    }
+
+    private void FailDataWrites()
+    {
+        while (_dataWrites.TryDequeue(out var write))
+        {
+            write.TrySetResult(false);
+        }
+    }
+
+    internal sealed record CancelAcquire
+    {
+        public static readonly CancelAcquire Instance = new();
+    }
+
+    internal sealed record ReleaseHandle(TaskCompletionSource<bool> Completion);
+
+    internal sealed record StoreHandleData(byte[] Data, TaskCompletionSource<bool> Completion);
+}

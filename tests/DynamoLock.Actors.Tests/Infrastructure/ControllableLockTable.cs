@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors.Tests.Infrastructure;
+
+/// <summary>
+/// Wraps a real lock table (in-memory or DynamoDB) for one node, counting its calls and letting a test fail or freeze
+/// them: the port-level fault injection of the actor tests.
+/// </summary>
+public sealed class ControllableLockTable(ILockTable inner) : ILockTable
+{
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private volatile bool _failHeartbeats;
+    private volatile TaskCompletionSource? _frozen;
+
+    public string TableName => inner.TableName;
+
+    /// <summary>Calls by operation (<c>TryAcquire</c>, <c>TakeOver</c>, <c>Heartbeat</c>, <c>Release</c>, <c>Read</c>).</summary>
+    public int this[string operation] => _calls.GetValueOrDefault(operation);
+
+    /// <summary>Makes every heartbeat fail transiently, as a network partition between this node and the table would.</summary>
+    public bool FailHeartbeats
+    {
+        get => _failHeartbeats;
+        set => _failHeartbeats = value;
+    }
+
+    /// <summary>Holds every call from now on until <see cref="Thaw"/>, as for a paused or killed process.</summary>
+    public void Freeze() => _frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets held calls go through.</summary>
+    public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
+
+    public Task<AcquireResult> TryAcquireAsync(AcquireLockRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync("TryAcquire", () => inner.TryAcquireAsync(request, cancellationToken));
+
+    public Task<AcquireResult> TakeOverAsync(AcquireLockRequest request, string observedRecordVersionNumber, CancellationToken cancellationToken = default) =>
+        CallAsync("TakeOver", () => inner.TakeOverAsync(request, observedRecordVersionNumber, cancellationToken));
+
+    public Task<HeartbeatResult> HeartbeatAsync(HeartbeatLockRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync("Heartbeat", () => _failHeartbeats
+            ? Task.FromException<HeartbeatResult>(new LockTableUnavailableException("Injected fault: heartbeat failed."))
+            : inner.HeartbeatAsync(request, cancellationToken));
+
+    public Task<ReleaseResult> ReleaseAsync(ReleaseLockRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync("Release", () => inner.ReleaseAsync(request, cancellationToken));
+
+    public Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default) =>
+        CallAsync("Read", () => inner.ReadAsync(key, cancellationToken));
+
+    public Task<LockPage> ListAsync(ListLocksRequest request, CancellationToken cancellationToken = default) => inner.ListAsync(request, cancellationToken);
+
+    public Task<EnsureTableResult> EnsureTableAsync(CancellationToken cancellationToken = default) => inner.EnsureTableAsync(cancellationToken);
+
+    private async Task<T> CallAsync<T>(string operation, Func<Task<T>> call)
+    {
+        _calls.AddOrUpdate(operation, 1, (_, count) => count + 1);
+        if (_frozen is { } frozen)
+        {
+            await frozen.Task.ConfigureAwait(false);
+        }
+
+        return await call().ConfigureAwait(false);
+    }
+}
