@@ -48,7 +48,7 @@ public sealed class LockHandle : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(data);
         var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         _actor.Tell(new LockHandleActor.StoreHandleData(data, completion));
-        return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await _state.AnswerOrStoppedAsync(completion.Task, static () => false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Releases the lock; calling it again returns the first call's outcome.</summary>
@@ -64,7 +64,8 @@ public sealed class LockHandle : IAsyncDisposable
             }
         }
 
-        return _release.WaitAsync(cancellationToken);
+        // A handle whose actor already stopped was released or lost: it cannot answer any more.
+        return _state.AnswerOrStoppedAsync(_release, () => !IsLost, cancellationToken);
     }
 
     /// <summary>Releases the lock (waiting at most the client's release timeout) and frees the handle.</summary>

@@ -126,6 +126,7 @@ internal sealed class LockHandleActor : ReceiveActor
         }
 
         FailDataWrites();
+        _state.MarkStopped();
         base.PostStop();
     }
 

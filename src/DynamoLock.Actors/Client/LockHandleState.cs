@@ -4,7 +4,20 @@ namespace DynamoLock.Actors;
 internal sealed class LockHandleState : IDisposable
 {
     private readonly CancellationTokenSource _lost = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile object? _reason;
+
+    /// <summary>Completes when the handle's actor has stopped: after a release, a loss, or its system's shutdown.</summary>
+    public Task Stopped => _stopped.Task;
+
+    public void MarkStopped() => _stopped.TrySetResult();
+
+    /// <summary>Waits for an answer from the handle's actor, or <paramref name="whenStopped"/> if it stopped first.</summary>
+    public async Task<bool> AnswerOrStoppedAsync(Task<bool> answer, Func<bool> whenStopped, CancellationToken cancellationToken)
+    {
+        var first = await Task.WhenAny(answer, Stopped).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return first == answer || answer.IsCompleted ? await answer.ConfigureAwait(false) : whenStopped();
+    }
 
     public CancellationToken LostToken => _lost.Token;
 
