@@ -1,0 +1,193 @@
+using System.CommandLine;
+using Akka.Actor;
+using Akka.Configuration;
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using DynamoLock.Actors.Table;
+using Spectre.Console;
+
+namespace DynamoLock.Actors.Host.Demo;
+
+/// <summary>
+/// <c>dynamolock demo</c>: several in-process nodes (actor systems, each with its own lock manager) compete for a few
+/// keys; midway one node is cut off from the table and loses its locks, told before anyone else can take them.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Nodes (actor systems) competing.", DefaultValueFactory = _ => 3 };
+        var keys = new Option<int>("--keys") { Description = "Keys they compete for.", DefaultValueFactory = _ => 3 };
+        var workers = new Option<int>("--workers") { Description = "Requesters per node.", DefaultValueFactory = _ => 2 };
+        var duration = new Option<TimeSpan>("--duration") { Description = "How long the demo runs (e.g. 00:00:20).", DefaultValueFactory = _ => TimeSpan.FromSeconds(15) };
+        var store = new Option<string>("--store") { Description = "memory (embedded in-memory table) or dynamodb.", DefaultValueFactory = _ => "memory" };
+        store.AcceptOnlyFromAmong("memory", "dynamodb");
+        var endpoint = new Option<string?>("--endpoint") { Description = "DynamoDB endpoint URL (with --store dynamodb); default: the AWS SDK's configuration." };
+        var tableName = new Option<string>("--table") { Description = "DynamoDB table (created if missing).", DefaultValueFactory = _ => "dynamolock-demo" };
+        var verbose = new Option<bool>("--verbose") { Description = "Show Akka's log." };
+
+        var command = new Command("demo", "Watch in-process nodes compete for locks on the embedded in-memory table (or DynamoDB).")
+        {
+            nodes, keys, workers, duration, store, endpoint, tableName, verbose,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new DemoOptions(parse.GetValue(nodes), parse.GetValue(keys), parse.GetValue(workers), parse.GetValue(duration), parse.GetValue(store)!, parse.GetValue(endpoint), parse.GetValue(tableName)!, parse.GetValue(verbose)),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        if (Validate(options) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"dynamolock demo: {problem}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var table = await CreateTableAsync(options, cancellationToken).ConfigureAwait(false);
+        var keys = Enumerable.Range(1, options.Keys).Select(i => $"demo/job-{i}").ToList();
+        var board = new DemoBoard(keys);
+        var resource = new FencedResource();
+        var settings = new DynamoLockSettings
+        {
+            LeaseDuration = TimeSpan.FromSeconds(3),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(600),
+            RefreshInterval = TimeSpan.FromMilliseconds(200),
+            DriftAllowance = TimeSpan.FromMilliseconds(200),
+            MaxLocalHandOffs = 3,
+        };
+        var logLevel = options.Verbose ? "INFO" : "OFF";
+        var config = ConfigurationFactory.ParseString($"akka.loglevel = {logLevel}\nakka.stdout-loglevel = {logLevel}\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off");
+
+        var nodes = new List<(ActorSystem System, PartitionableLockTable Table, List<IActorRef> Workers)>();
+        for (var i = 1; i <= options.Nodes; i++)
+        {
+            var system = ActorSystem.Create($"node-{i}", config);
+            var nodeTable = new PartitionableLockTable(table);
+            var manager = system.ActorOf(LockManager.Props(nodeTable, settings with { OwnerName = $"node-{i}" }), "dynamolock");
+            var nodeWorkers = Enumerable.Range(1, options.Workers)
+                .Select(w => system.ActorOf(DemoWorker.Props($"node-{i}/worker-{w}", manager, keys, board, resource), $"worker-{w}"))
+                .ToList();
+            nodes.Add((system, nodeTable, nodeWorkers));
+        }
+
+        board.Log($"{options.Nodes} nodes x {options.Workers} workers compete for {options.Keys} keys on the {(options.Store == "memory" ? "in-memory table" : $"DynamoDB table '{Markup.Escape(options.Table)}'")}");
+        var partitionAt = options.Duration * 0.35;
+        var healAt = TimeSpan.MaxValue;
+        var started = TimeProvider.System.GetTimestamp();
+        var interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+
+        async Task LoopAsync(Action refresh)
+        {
+            var partitioned = false;
+            var healed = false;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var elapsed = TimeProvider.System.GetElapsedTime(started);
+                if (elapsed >= options.Duration)
+                {
+                    break;
+                }
+
+                // Once node-1 holds a lock: its workers get busy with long work and it is cut off from the table.
+                if (!partitioned && elapsed >= partitionAt && nodes.Count > 1 && board.Holds("node-1/"))
+                {
+                    partitioned = true;
+                    healAt = elapsed + (settings.LeaseDuration * 2);
+                    nodes[0].Workers.ForEach(w => w.Tell(new DemoWorker.Stall(true)));
+                    nodes[0].Table.Partitioned = true;
+                    board.Phase = "node-1 is cut off from the table";
+                    board.Log("[red]node-1 is cut off from the lock table[/] while its workers are busy: its heartbeats fail, so it gives its locks up at its safe deadline");
+                    refresh();
+                }
+
+                if (partitioned && !healed && elapsed >= healAt)
+                {
+                    healed = true;
+                    nodes[0].Workers.ForEach(w => w.Tell(new DemoWorker.Stall(false)));
+                    nodes[0].Table.Partitioned = false;
+                    board.Phase = "node-1 is back";
+                    board.Log("[green]node-1 reaches the table again[/]");
+                    refresh();
+                }
+
+                if (interactive)
+                {
+                    refresh();
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (interactive)
+        {
+            await AnsiConsole.Live(board.Render(resource)).StartAsync(ctx => LoopAsync(() => ctx.UpdateTarget(board.Render(resource)))).ConfigureAwait(false);
+        }
+        else
+        {
+            await LoopAsync(() => AnsiConsole.Write(board.Render(resource))).ConfigureAwait(false);
+        }
+
+        board.Phase = "shutting down: every node releases its locks";
+        await Task.WhenAll(nodes.Select(n => CoordinatedShutdown.Get(n.System).Run(CoordinatedShutdown.ClrExitReason.Instance))).ConfigureAwait(false);
+        board.Phase = "done";
+        AnsiConsole.Write(board.Render(resource));
+        AnsiConsole.MarkupLine(board.Summary(resource));
+        AnsiConsole.MarkupLine($"violations: {board.Violations}");
+        return board.Violations == 0 ? 0 : 1;
+    }
+
+    private static async Task<ILockTable> CreateTableAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Store == "memory")
+        {
+            return new InMemoryLockTable("demo");
+        }
+
+        var config = new AmazonDynamoDBConfig();
+        if (options.Endpoint is { } endpoint)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion ??= "us-east-1";
+        }
+
+        var client = new AmazonDynamoDBClient(ResolveCredentials(options.Endpoint), config);
+        var table = new DynamoDbLockTable(client, new DynamoDbLockTableOptions { TableName = options.Table });
+        await table.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        return table;
+    }
+
+    private static AWSCredentials ResolveCredentials(string? endpoint)
+    {
+        try
+        {
+            return DefaultAWSCredentialsIdentityResolver.GetCredentials();
+        }
+        catch (AmazonClientException) when (endpoint is not null)
+        {
+            // Local DynamoDB servers accept any credentials.
+            return new BasicAWSCredentials("local", "local");
+        }
+    }
+
+    private static string? Validate(DemoOptions options) => options switch
+    {
+        { Nodes: < 1 or > 10 } => $"--nodes must be between 1 and 10 (got {options.Nodes}).",
+        { Keys: < 1 or > 20 } => $"--keys must be between 1 and 20 (got {options.Keys}).",
+        { Workers: < 1 or > 10 } => $"--workers must be between 1 and 10 (got {options.Workers}).",
+        _ when options.Duration < TimeSpan.FromSeconds(1) || options.Duration > TimeSpan.FromHours(1) => $"--duration must be between 00:00:01 and 01:00:00 (got {options.Duration}).",
+        _ when options.Endpoint is not null && !Uri.TryCreate(options.Endpoint, UriKind.Absolute, out _) => $"--endpoint must be an absolute URL (got '{options.Endpoint}').",
+        _ => null,
+    };
+
+    private sealed record DemoOptions(int Nodes, int Keys, int Workers, TimeSpan Duration, string Store, string? Endpoint, string Table, bool Verbose);
+}
