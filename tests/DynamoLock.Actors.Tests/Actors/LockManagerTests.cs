@@ -178,13 +178,14 @@ public sealed class LockManagerTests : LockTestKit
         waiter.Send(_manager, new Acquire(key, WaitForever));
         AwaitAssert(() => Assert.Equal(1, Status(key)?.Waiters));
 
+        var unknownKey = CreateTestProbe();
         waiter.Send(_manager, new Release(key));
         stranger.Send(_manager, new Release(key));
-        stranger.Send(_manager, new Release(NewKey()));
+        unknownKey.Send(_manager, new Release(NewKey()));
 
         Assert.Contains("pending acquire was cancelled", waiter.ExpectMsg<LockNotHeld>().Reason, StringComparison.Ordinal);
         Assert.Contains("another requester", stranger.ExpectMsg<LockNotHeld>().Reason, StringComparison.Ordinal);
-        Assert.Contains("not held on this node", stranger.ExpectMsg<LockNotHeld>().Reason, StringComparison.Ordinal);
+        Assert.Contains("not held on this node", unknownKey.ExpectMsg<LockNotHeld>().Reason, StringComparison.Ordinal);
         Assert.Equal(0, Status(key)?.Waiters);
     }
 
