@@ -393,6 +393,18 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
             case AcquireResult.Held held:
                 LockMetrics.ContentionWaits.Add(1);
+
+                // The observation survives between try-once requests (an Akka lease's retried Acquire()), so a record
+                // seen unchanged for a full lease since an earlier attempt is taken over now.
+                Observe(held.Holder, Now);
+                if (_waiters.Count > 0 && IsAbandoned(held.Holder))
+                {
+                    _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, held.Holder.OwnerName, held.Holder.LeaseDuration);
+                    _takeOverVersion = held.Holder.RecordVersionNumber;
+                    StartAcquire();
+                    return;
+                }
+
                 FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock is held by '{held.Holder.OwnerName}'.", held.Holder.OwnerName);
                 if (_waiters.Count == 0)
                 {
@@ -400,7 +412,6 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
                     return;
                 }
 
-                Observe(held.Holder, Now);
                 BecomeWaiting();
                 ScheduleRefresh();
                 return;
@@ -459,9 +470,9 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
             Observe(record, message.ReceivedAt);
             ScheduleRefresh();
         }
-        else if (record.LeaseDuration is { } lease && _clock.GetElapsedTime(_observedAt) >= lease + _settings.DriftAllowance)
+        else if (IsAbandoned(record))
         {
-            _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, record.OwnerName, lease);
+            _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, record.OwnerName, record.LeaseDuration);
             _takeOverVersion = record.RecordVersionNumber;
             StartAcquire();
         }
@@ -484,16 +495,27 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         ScheduleRefresh();
     }
 
+    /// <summary>Starts observing <paramref name="record"/>, unless the same version is already being observed (its clock keeps running).</summary>
     private void Observe(LockRecord record, long receivedAt)
     {
         var ownerChanged = _observed?.OwnerName != record.OwnerName;
+        if (_observed?.RecordVersionNumber != record.RecordVersionNumber)
+        {
+            _observedAt = receivedAt;
+        }
+
         _observed = record;
-        _observedAt = receivedAt;
         if (ownerChanged && _state == LockState.Waiting)
         {
             ReportState();
         }
     }
+
+    /// <summary>Whether <paramref name="record"/> has been seen unchanged for its full lease plus the drift allowance since the first read that returned it.</summary>
+    private bool IsAbandoned(LockRecord record) =>
+        record.LeaseDuration is { } lease
+        && _observed?.RecordVersionNumber == record.RecordVersionNumber
+        && _clock.GetElapsedTime(_observedAt) >= lease + _settings.DriftAllowance;
 
     private void ScheduleRefresh()
     {

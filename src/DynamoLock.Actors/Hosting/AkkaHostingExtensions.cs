@@ -60,6 +60,34 @@ public static class AkkaHostingExtensions
         });
     }
 
+    /// <summary>
+    /// Adds the DynamoDB lease (<c>akka.coordination.lease.dynamodb</c>) with its defaults, so cluster singletons, sharding
+    /// and the split brain resolver can use it.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDynamoDbLease(this AkkaConfigurationBuilder builder) => builder.WithDynamoDbLease(new DynamoDbLeaseOption());
+
+    /// <summary>Adds the DynamoDB lease configured by <paramref name="configure"/>.</summary>
+    public static AkkaConfigurationBuilder WithDynamoDbLease(this AkkaConfigurationBuilder builder, Action<DynamoDbLeaseOption> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var option = new DynamoDbLeaseOption();
+        configure(option);
+        return builder.WithDynamoDbLease(option);
+    }
+
+    /// <summary>
+    /// Adds the DynamoDB lease configured by <paramref name="option"/>: its HOCON over the defaults, and its client or
+    /// table as a setup. Pass the same option as the cluster options' <c>LeaseImplementation</c>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithDynamoDbLease(this AkkaConfigurationBuilder builder, DynamoDbLeaseOption option)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(option);
+        builder.AddHocon(DynamoLockConfig.Default, HoconAddMode.Append);
+        option.Apply(builder);
+        return builder;
+    }
+
     /// <summary>Registers a <see cref="DynamoLockClient"/> singleton for the lock manager started by <c>WithDynamoLock</c>.</summary>
     public static IServiceCollection AddDynamoLockClient(this IServiceCollection services)
     {

@@ -1,0 +1,121 @@
+using Akka.Actor;
+using Akka.Coordination;
+using Akka.Event;
+
+namespace DynamoLock.Actors.Coordination;
+
+/// <summary>
+/// An Akka.Coordination lease on DynamoDB, for cluster singletons, sharding and the split brain resolver's
+/// lease-majority. Configure it under <c>akka.coordination.lease.dynamodb</c> (see the embedded reference.conf) and
+/// point <c>use-lease</c> (or Akka.Hosting's <c>LeaseImplementation</c>) at that path.
+/// </summary>
+/// <remarks>
+/// The lease name is the lock key as it is (cluster tools' names contain <c>/</c> and <c>:</c>); the owner is the node's
+/// address. <c>heartbeat-timeout</c> is the lock's lease and <c>heartbeat-interval</c> its heartbeat. <see cref="Acquire()"/>
+/// answers after one attempt; the node keeps observing a record it was refused, so a later <see cref="Acquire()"/>
+/// takes over a lease whose holder stopped renewing it for a full <c>heartbeat-timeout</c>.
+/// </remarks>
+public sealed class DynamoDbLease : Lease
+{
+    /// <summary>The lease's HOCON path.</summary>
+    public const string ConfigPath = "akka.coordination.lease.dynamodb";
+
+    private readonly DynamoLockClient _client;
+    private readonly AcquireOptions _options;
+    private readonly TimeSpan _operationTimeout;
+    private readonly ILoggingAdapter _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile LockHandle? _handle;
+
+    /// <summary>Created by Akka's <c>LeaseProvider</c>.</summary>
+    public DynamoDbLease(LeaseSettings settings, ExtendedActorSystem system)
+        : base(settings)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        _ = new Table.LockKey(settings.LeaseName);
+        _operationTimeout = settings.TimeoutSettings.OperationTimeout;
+        _client = new DynamoLockClient(system, DynamoDbLeaseManagers.Get(system).ManagerFor(settings)) { ReleaseTimeout = _operationTimeout };
+        _options = AcquireOptions.Default;
+        _log = Logging.GetLogger(system, typeof(DynamoDbLease));
+    }
+
+    /// <inheritdoc />
+    public override Task<bool> Acquire() => Acquire(null);
+
+    /// <inheritdoc />
+    public override async Task<bool> Acquire(Action<Exception?>? leaseLostCallback)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_handle is { IsLost: false })
+            {
+                return true;
+            }
+
+            var attempt = _client.TryAcquireAsync(Settings.LeaseName, TimeSpan.Zero, _options);
+            LockHandle? handle;
+            try
+            {
+                handle = await attempt.WaitAsync(_operationTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                // If the grant still arrives, give it back: nobody will use it.
+                _ = attempt.ContinueWith(t => t.Result?.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                throw new LeaseTimeoutException($"Acquiring lease '{Settings.LeaseName}' did not complete within {_operationTimeout}.", e);
+            }
+
+            if (handle is null)
+            {
+                return false;
+            }
+
+            _handle = handle;
+            var name = Settings.LeaseName;
+            var log = _log;
+            handle.LostToken.Register(() =>
+            {
+                log.Warning("Lease '{0}' lost: {1}.", name, handle.LossReason);
+                leaseLostCallback?.Invoke(new LeaseException($"Lease '{name}' was lost ({handle.LossReason})."));
+            });
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task<bool> Release()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var handle = _handle;
+            _handle = null;
+            if (handle is null)
+            {
+                return false;
+            }
+
+            try
+            {
+                return await handle.ReleaseAsync().WaitAsync(_operationTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                throw new LeaseTimeoutException($"Releasing lease '{Settings.LeaseName}' did not complete within {_operationTimeout}.", e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Exact without I/O: the node gives the lease up (and this turns false) at its safe deadline, before anyone else can hold it.</remarks>
+    public override bool CheckLease() => _handle is { IsLost: false };
+}
