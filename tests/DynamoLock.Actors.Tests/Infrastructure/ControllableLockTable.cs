@@ -11,6 +11,7 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
 {
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private volatile bool _failHeartbeats;
+    private volatile bool _partitioned;
     private volatile TaskCompletionSource? _frozen;
 
     public string TableName => inner.TableName;
@@ -23,6 +24,13 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     {
         get => _failHeartbeats;
         set => _failHeartbeats = value;
+    }
+
+    /// <summary>Makes every call fail transiently, as a full network partition between this node and the table would.</summary>
+    public bool Partitioned
+    {
+        get => _partitioned;
+        set => _partitioned = value;
     }
 
     /// <summary>Holds every call from now on until <see cref="Thaw"/>, as for a paused or killed process.</summary>
@@ -55,6 +63,11 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     private async Task<T> CallAsync<T>(string operation, Func<Task<T>> call)
     {
         _calls.AddOrUpdate(operation, 1, (_, count) => count + 1);
+        if (_partitioned)
+        {
+            throw new LockTableUnavailableException($"Injected fault: {operation} failed, this node is cut off from the table.");
+        }
+
         if (_frozen is { } frozen)
         {
             await frozen.Task.ConfigureAwait(false);
