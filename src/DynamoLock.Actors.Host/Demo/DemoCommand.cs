@@ -1,9 +1,6 @@
 using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
-using Amazon.DynamoDBv2;
-using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using DynamoLock.Actors.Table;
 using Spectre.Console;
 
@@ -15,29 +12,27 @@ namespace DynamoLock.Actors.Host.Demo;
 /// </summary>
 internal static class DemoCommand
 {
-    public static Command Create()
+    public static Command Create(Commands.CommonOptions common)
     {
         var nodes = new Option<int>("--nodes") { Description = "Nodes (actor systems) competing.", DefaultValueFactory = _ => 3 };
         var keys = new Option<int>("--keys") { Description = "Keys they compete for.", DefaultValueFactory = _ => 3 };
         var workers = new Option<int>("--workers") { Description = "Requesters per node.", DefaultValueFactory = _ => 2 };
         var duration = new Option<TimeSpan>("--duration") { Description = "How long the demo runs (e.g. 00:00:20).", DefaultValueFactory = _ => TimeSpan.FromSeconds(15) };
-        var store = new Option<string>("--store") { Description = "memory (embedded in-memory table) or dynamodb.", DefaultValueFactory = _ => "memory" };
+        var store = new Option<string>("--store") { Description = "memory (embedded in-memory table) or dynamodb (--table, created if missing, at --endpoint).", DefaultValueFactory = _ => "memory" };
         store.AcceptOnlyFromAmong("memory", "dynamodb");
-        var endpoint = new Option<string?>("--endpoint") { Description = "DynamoDB endpoint URL (with --store dynamodb); default: the AWS SDK's configuration." };
-        var tableName = new Option<string>("--table") { Description = "DynamoDB table (created if missing).", DefaultValueFactory = _ => "dynamolock-demo" };
-        var verbose = new Option<bool>("--verbose") { Description = "Show Akka's log." };
 
         var command = new Command("demo", "Watch in-process nodes compete for locks on the embedded in-memory table (or DynamoDB).")
         {
-            nodes, keys, workers, duration, store, endpoint, tableName, verbose,
+            nodes, keys, workers, duration, store,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            new DemoOptions(parse.GetValue(nodes), parse.GetValue(keys), parse.GetValue(workers), parse.GetValue(duration), parse.GetValue(store)!, parse.GetValue(endpoint), parse.GetValue(tableName)!, parse.GetValue(verbose)),
-            cancellationToken));
+        command.SetAction((parse, cancellationToken) => Commands.CommandRunner.RunAsync(parse, common, "demo", () => RunAsync(
+            () => common.CreateTable(parse),
+            new DemoOptions(parse.GetValue(nodes), parse.GetValue(keys), parse.GetValue(workers), parse.GetValue(duration), parse.GetValue(store)!, parse.GetValue(common.Table)!, parse.GetValue(common.Verbose)),
+            cancellationToken), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Func<DynamoDbLockTable> createDynamoDbTable, DemoOptions options, CancellationToken cancellationToken)
     {
         if (Validate(options) is { } problem)
         {
@@ -45,7 +40,18 @@ internal static class DemoCommand
             return 2;
         }
 
-        var table = await CreateTableAsync(options, cancellationToken).ConfigureAwait(false);
+        ILockTable table;
+        if (options.Store == "memory")
+        {
+            table = new InMemoryLockTable("demo");
+        }
+        else
+        {
+            var dynamoDb = createDynamoDbTable();
+            await dynamoDb.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+            table = dynamoDb;
+        }
+
         var keys = Enumerable.Range(1, options.Keys).Select(i => $"demo/job-{i}").ToList();
         var board = new DemoBoard(keys);
         var resource = new FencedResource();
@@ -146,48 +152,14 @@ internal static class DemoCommand
         return board.Violations == 0 ? 0 : 1;
     }
 
-    private static async Task<ILockTable> CreateTableAsync(DemoOptions options, CancellationToken cancellationToken)
-    {
-        if (options.Store == "memory")
-        {
-            return new InMemoryLockTable("demo");
-        }
-
-        var config = new AmazonDynamoDBConfig();
-        if (options.Endpoint is { } endpoint)
-        {
-            config.ServiceURL = endpoint;
-            config.AuthenticationRegion ??= "us-east-1";
-        }
-
-        var client = new AmazonDynamoDBClient(ResolveCredentials(options.Endpoint), config);
-        var table = new DynamoDbLockTable(client, new DynamoDbLockTableOptions { TableName = options.Table });
-        await table.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        return table;
-    }
-
-    private static AWSCredentials ResolveCredentials(string? endpoint)
-    {
-        try
-        {
-            return DefaultAWSCredentialsIdentityResolver.GetCredentials();
-        }
-        catch (AmazonClientException) when (endpoint is not null)
-        {
-            // Local DynamoDB servers accept any credentials.
-            return new BasicAWSCredentials("local", "local");
-        }
-    }
-
     private static string? Validate(DemoOptions options) => options switch
     {
         { Nodes: < 1 or > 10 } => $"--nodes must be between 1 and 10 (got {options.Nodes}).",
         { Keys: < 1 or > 20 } => $"--keys must be between 1 and 20 (got {options.Keys}).",
         { Workers: < 1 or > 10 } => $"--workers must be between 1 and 10 (got {options.Workers}).",
         _ when options.Duration < TimeSpan.FromSeconds(1) || options.Duration > TimeSpan.FromHours(1) => $"--duration must be between 00:00:01 and 01:00:00 (got {options.Duration}).",
-        _ when options.Endpoint is not null && !Uri.TryCreate(options.Endpoint, UriKind.Absolute, out _) => $"--endpoint must be an absolute URL (got '{options.Endpoint}').",
         _ => null,
     };
 
-    private sealed record DemoOptions(int Nodes, int Keys, int Workers, TimeSpan Duration, string Store, string? Endpoint, string Table, bool Verbose);
+    private sealed record DemoOptions(int Nodes, int Keys, int Workers, TimeSpan Duration, string Store, string Table, bool Verbose);
 }

@@ -46,8 +46,8 @@ public sealed record DynamoLockSettings
     /// <summary>How long a lock actor with nothing to do lives before it stops. Default 30 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long CoordinatedShutdown waits for held locks to be released. Default 5 s.</summary>
-    public TimeSpan ShutdownReleaseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long CoordinatedShutdown waits for held locks to be released; keep it under the phase's timeout (5 s by default). Default 4 s.</summary>
+    public TimeSpan ShutdownReleaseTimeout { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>The monotonic clock for leases and waits. Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -126,9 +126,10 @@ public sealed record DynamoLockSettings
         }
 
         var margin = SafetyMargin ?? lease / 5;
-        if (margin < TimeSpan.Zero || margin >= lease)
+        if (margin <= TimeSpan.Zero || margin >= lease)
         {
-            throw new ArgumentOutOfRangeException(nameof(SafetyMargin), margin, $"SafetyMargin ({Format(margin)}) must be at least zero and less than {leaseName} ({Format(lease)}).");
+            // Zero would leave the holder's LockLost racing a competitor's takeover by no more than one round trip.
+            throw new ArgumentOutOfRangeException(nameof(SafetyMargin), margin, $"SafetyMargin ({Format(margin)}) must be positive and less than {leaseName} ({Format(lease)}).");
         }
 
         if (heartbeat >= lease - margin)

@@ -56,9 +56,16 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     // While waiting: the record observed and when its read was received.
     private LockRecord? _observed;
+    private string? _lastTableError;
     private long _observedAt;
     private string? _takeOverVersion;
     private bool _yieldToOtherNodes;
+
+    // The requester an acquire or hand-off write in flight is for: its lease and data are in that write.
+    private Requester? _writeFor;
+
+    // Whether the holder was already told LockLost(Revoked) because its lock is being released without its asking.
+    private bool _holderRevoked;
 
     private bool _shuttingDown;
     private IActorRef? _shutdownReplyTo;
@@ -95,12 +102,28 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         // Stopped while holding (the manager or the system stopped): release best-effort so others need not wait a lease.
         if (_record is not null && _holder is not null && _state is LockState.Held or LockState.Renewing)
         {
+            // The holder hears of it first; the release write may let others in.
+            if (!_holderRevoked)
+            {
+                _holder.Ref.Tell(new LockLost(_key, _record.FencingToken, LockLossReason.Revoked));
+            }
+
             var request = new ReleaseLockRequest(_lockKey, _settings.OwnerName, _record.RecordVersionNumber) { DeleteRecord = _holder.Options.DeleteOnRelease };
             _ = _table.ReleaseAsync(request, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            _holder.Ref.Tell(new LockReleased(_key, _record.FencingToken));
             Unhold();
         }
 
+        foreach (var waiter in _waiters)
+        {
+            waiter.Ref.Tell(new LockNotAcquired(_key, "The lock manager stopped.", null));
+        }
+
+        foreach (var reply in _releaseReplies)
+        {
+            reply.Tell(new LockNotHeld(_key, "The lock manager stopped before the release completed; the lock expires after its lease."));
+        }
+
+        FailPendingData("The lock manager stopped.");
         base.PostStop();
     }
 
@@ -145,7 +168,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
     {
         Receive<ReleaseCompleted>(m => m.Op == _op, OnReleaseCompleted);
         Receive<TableCallFailed>(m => m.Op == _op, OnReleaseFailed);
-        Receive<RetryDue>(m => m.Op == _op, _ => SendRelease());
+        Receive<RetryDue>(m => m.Op == _op, _ => SendRelease(retry: true));
     });
 
     private void Become(LockState state, Action behaviour)
@@ -184,7 +207,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     private void OnAcquire(Acquire message)
     {
-        _received++;
+        CommandReceived();
         var sender = Sender;
         var options = message.Options ?? AcquireOptions.Default;
         if (_shuttingDown)
@@ -193,7 +216,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_holder?.Ref.Equals(sender) == true && _record is not null)
+        if (_holder?.Ref.Equals(sender) == true && _record is not null && !_releaseRequested && _state is LockState.Held or LockState.Renewing)
         {
             sender.Tell(new LockAcquired(_key, _record.FencingToken, _record.Data));
             return;
@@ -232,7 +255,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     private void OnRelease(Release message)
     {
-        _received++;
+        CommandReceived();
         if (_state == LockState.Releasing && _holder is not null && (_holder.Ref.Equals(Sender) || message.FencingToken == _record?.FencingToken))
         {
             // Already being released: answered when the write completes.
@@ -254,12 +277,12 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
 
         _releaseReplies.Add(Sender);
-        RequestRelease();
+        RequestRelease(revoke: !_holder!.Ref.Equals(Sender));
     }
 
     private void OnStoreData(StoreLockData message)
     {
-        _received++;
+        CommandReceived();
         if (!IsHolder(Sender, message.FencingToken) || _state == LockState.Releasing || _releaseRequested)
         {
             Sender.Tell(new LockNotHeld(_key, "The lock is not held by the sender."));
@@ -289,7 +312,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         if (_holder?.Ref.Equals(requester) == true)
         {
             _log.Info("Holder {0} of lock '{1}' stopped; releasing the lock.", requester.Path, _key);
-            RequestRelease();
+            RequestRelease(revoke: false);
         }
 
         if (RemoveWaiter(requester) is { } waiter)
@@ -307,14 +330,16 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
 
         _waiters.Remove(waiter);
-        var held = NotAcquiredBecauseHeld();
+        var held = _lastTableError is { } error && _state == LockState.Acquiring
+            ? new LockNotAcquired(_key, $"The lock table is unavailable ({error}).", null)
+            : NotAcquiredBecauseHeld();
         waiter.Ref.Tell(held with { Reason = $"Not acquired within {waiter.Options.WaitTimeout}: {held.Reason}" });
         AfterWaiterLeft(waiter);
     }
 
     private void OnReleaseAll()
     {
-        _received++;
+        CommandReceived();
         _shuttingDown = true;
         FailWaiters(_ => true, "The lock manager is shutting down.", null);
         if (_state == LockState.Idle)
@@ -326,7 +351,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         _shutdownReplyTo = Sender;
         if (_holder is not null)
         {
-            RequestRelease();
+            RequestRelease(revoke: true);
         }
         else if (_state == LockState.Waiting)
         {
@@ -339,6 +364,16 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         if (_state == LockState.Idle && _waiters.Count == 0)
         {
             Context.Parent.Tell(new LockActorIdle(_key, _received));
+        }
+    }
+
+    /// <summary>Counts a command from the manager; while idle, the idle period starts again (the manager may have declined an earlier idle report because this command was on its way).</summary>
+    private void CommandReceived()
+    {
+        _received++;
+        if (_state == LockState.Idle)
+        {
+            Timers.StartSingleTimer(IdleTimer, IdleTimeoutPassed.Instance, _settings.IdleTimeout);
         }
     }
 
@@ -355,6 +390,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
         var op = ++_op;
         var sentAt = Now;
+        _writeFor = front;
         var request = new AcquireLockRequest(_lockKey, _settings.OwnerName, front.Timing.LeaseDuration)
         {
             Data = front.Options.Data,
@@ -371,14 +407,16 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
     private void OnAcquireCompleted(AcquireCompleted message)
     {
         _attempt = 0;
+        _lastTableError = null;
         _takeOverVersion = null;
         switch (message.Result)
         {
             case AcquireResult.Granted granted:
                 var holder = _waiters.First?.Value;
-                if (holder is null)
+                if (holder is null || !ReferenceEquals(holder, _writeFor))
                 {
-                    // Everyone who wanted it left while the write was in flight: give it straight back.
+                    // The requester this write was for left while it was in flight. The record carries that requester's
+                    // lease and data, which the next one must not trust: give it back, then serve the queue afresh.
                     _record = granted.Record;
                     _lastWriteSentAt = message.SentAt;
                     SendRelease();
@@ -429,6 +467,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
 
         _log.Warning("Acquiring lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
+        _lastTableError = message.Error.Message;
         FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock table is unavailable: {message.Error.Message}", null);
         if (_waiters.Count == 0)
         {
@@ -571,8 +610,20 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void RequestRelease()
+    /// <summary>
+    /// Releases the held lock at the next opportunity. When the holder did not ask for it (shutdown, or a release by fencing
+    /// token from another actor), the holder is told <see cref="LockLost"/> now, before the release write can let anyone
+    /// else take the lock.
+    /// </summary>
+    private void RequestRelease(bool revoke)
     {
+        if (revoke && !_holderRevoked && _holder is not null && _record is not null)
+        {
+            _holderRevoked = true;
+            LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", LockLossReason.Revoked.ToString()));
+            Publish(new LockLost(_key, _record.FencingToken, LockLossReason.Revoked), _holder.Ref);
+        }
+
         _releaseRequested = true;
         switch (_state)
         {
@@ -593,7 +644,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
             var next = _waiters.First?.Value;
             if (next is not null && _handOffs < _settings.MaxLocalHandOffs && !_shuttingDown)
             {
-                StartHeartbeat(RenewKind.HandOff, next.Timing);
+                StartHeartbeat(RenewKind.HandOff, next);
             }
             else
             {
@@ -603,24 +654,27 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
         else if (_pendingData is not null)
         {
-            StartHeartbeat(RenewKind.StoreData, _holder!.Timing);
+            StartHeartbeat(RenewKind.StoreData, _holder!);
         }
         else if (heartbeatDue)
         {
-            StartHeartbeat(RenewKind.Renew, _holder!.Timing);
+            StartHeartbeat(RenewKind.Renew, _holder!);
         }
     }
 
-    private void StartHeartbeat(RenewKind kind, LockTiming timing)
+    /// <summary>Sends a heartbeat with <paramref name="writeFor"/>'s lease: the holder's, or the next requester's for a hand-off.</summary>
+    private void StartHeartbeat(RenewKind kind, Requester writeFor)
     {
         var op = ++_op;
         var sentAt = Now;
         _renewKind = kind;
+        _writeFor = writeFor;
         _dataInFlight = kind == RenewKind.HandOff ? null : _pendingData;
         _dataRepliesInFlight = _dataInFlight is null ? 0 : _dataReplies.Count;
-        var request = new HeartbeatLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber, timing.LeaseDuration)
+        var handOffData = kind == RenewKind.HandOff && writeFor.Options.ReplaceData ? writeFor.Options.Data : null;
+        var request = new HeartbeatLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber, writeFor.Timing.LeaseDuration)
         {
-            Data = _dataInFlight,
+            Data = _dataInFlight ?? handOffData,
             IssueNewFencingToken = kind == RenewKind.HandOff,
         };
         Run("heartbeat", () => _table.HeartbeatAsync(request, CancellationToken.None), result => new HeartbeatCompleted(op, result, sentAt));
@@ -675,16 +729,17 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         _holder = null;
         _releaseRequested = false;
         FailPendingData("The lock was released.");
-        Publish(new LockReleased(_key, previous.FencingToken), [old.Ref, .. _releaseReplies]);
+        Publish(new LockReleased(_key, previous.FencingToken), ReleaseRecipients(old));
         _releaseReplies.Clear();
+        _holderRevoked = false;
         LockMetrics.Releases.Add(1);
         UnwatchIfGone(old.Ref);
 
         var next = _waiters.First?.Value;
-        if (next is null)
+        if (next is null || !ReferenceEquals(next, _writeFor))
         {
-            // The next requester left while the hand-off was in flight.
-            _holder = null;
+            // The requester the hand-off was written for left while it was in flight: its lease and data are in the
+            // record, so give it back and serve the queue afresh.
             SendRelease();
             return;
         }
@@ -732,8 +787,9 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         _releaseReplies.Clear();
         _releaseRequested = false;
         FailPendingData($"The lock was lost ({reason}).");
+        var alreadyTold = _holderRevoked;
         Unhold();
-        Publish(new LockLost(_key, token, reason), holder?.Ref);
+        Publish(new LockLost(_key, token, reason), alreadyTold ? null : holder?.Ref);
         if (holder is not null)
         {
             UnwatchIfGone(holder.Ref);
@@ -752,8 +808,13 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     // ---- Releasing --------------------------------------------------------------------------------------------------
 
-    private void SendRelease()
+    private void SendRelease(bool retry = false)
     {
+        if (!retry)
+        {
+            _attempt = 0;
+        }
+
         Timers.Cancel(HeartbeatTimer);
         Timers.Cancel(DeadlineTimer);
         _handOffs = 0;
@@ -798,6 +859,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         _attempt = 0;
         var holder = _holder;
         var token = _record!.FencingToken;
+        var recipients = holder is null ? _releaseReplies.ToList() : ReleaseRecipients(holder);
         _releaseRequested = false;
         FailPendingData("The lock was released.");
         Unhold();
@@ -805,7 +867,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         {
             LockMetrics.Releases.Add(1);
             _log.Debug("Lock '{0}' (fencing token {1}) released.", _key, token);
-            Publish(new LockReleased(_key, token), [holder.Ref, .. _releaseReplies]);
+            Publish(new LockReleased(_key, token), recipients);
             UnwatchIfGone(holder.Ref);
         }
 
@@ -831,6 +893,18 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     // ---- Helpers ----------------------------------------------------------------------------------------------------
 
+    /// <summary>Who is told a release directly: whoever asked for it, and the holder unless it was already told it lost the lock.</summary>
+    private List<IActorRef> ReleaseRecipients(Requester holder)
+    {
+        var recipients = new List<IActorRef>(_releaseReplies);
+        if (!_holderRevoked)
+        {
+            recipients.Add(holder.Ref);
+        }
+
+        return recipients;
+    }
+
     private void Unhold()
     {
         Timers.Cancel(HeartbeatTimer);
@@ -838,6 +912,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         _holder = null;
         _record = null;
         _handOffs = 0;
+        _holderRevoked = false;
         if (_countedAsHeld)
         {
             _countedAsHeld = false;

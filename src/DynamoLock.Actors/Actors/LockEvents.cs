@@ -65,4 +65,10 @@ public enum LockLossReason
 
     /// <summary>The table refused a heartbeat for good (table deleted, access denied).</summary>
     TableError,
+
+    /// <summary>
+    /// This node released the lock without the holder asking: CoordinatedShutdown, the lock manager stopping, or a
+    /// <see cref="Release"/> by fencing token from another actor. Sent before the release is written.
+    /// </summary>
+    Revoked,
 }

@@ -129,6 +129,13 @@ public sealed class LockManager : ReceiveActor
             return;
         }
 
+        if (Sender.Path.Elements.FirstOrDefault() == "temp")
+        {
+            // An Ask's temporary actor would become the holder and stop as soon as it has the answer, releasing the lock.
+            Sender.Tell(new LockNotAcquired(key, "Acquire was sent with Ask: the temporary asker would hold the lock and release it as soon as it stops. Send Acquire from the actor that holds the lock, or use DynamoLockClient.", null));
+            return;
+        }
+
         Route(key, message, create: true);
     }
 
@@ -250,10 +257,11 @@ public sealed class LockManager : ReceiveActor
         if (_shutdownRelease is { } running)
         {
             running.ReplyTo.Add(Sender);
+            CompleteShutdownReleaseIfDone();
             return;
         }
 
-        var pending = new HashSet<string>(_children.Keys, StringComparer.Ordinal);
+        var pending = new HashSet<IActorRef>(_children.Values.Select(c => c.Actor));
         _shutdownRelease = new ShutdownRelease([Sender], pending);
         _log.Info("Releasing the locks of {0} lock actor(s) for shutdown.", pending.Count);
         foreach (var (key, child) in _children)
@@ -267,7 +275,7 @@ public sealed class LockManager : ReceiveActor
 
     private void OnChildReleasedAll(AllLocksReleased message)
     {
-        _shutdownRelease?.Pending.Remove(message.Key);
+        _shutdownRelease?.Pending.Remove(Sender);
         CompleteShutdownReleaseIfDone();
     }
 
@@ -294,7 +302,7 @@ public sealed class LockManager : ReceiveActor
                 _status.Remove(key);
             }
 
-            _shutdownRelease?.Pending.Remove(key);
+            _shutdownRelease?.Pending.Remove(message.ActorRef);
             CompleteShutdownReleaseIfDone();
             return;
         }
@@ -345,7 +353,7 @@ public sealed class LockManager : ReceiveActor
         public long Forwarded { get; set; }
     }
 
-    private sealed record ShutdownRelease(List<IActorRef> ReplyTo, HashSet<string> Pending);
+    private sealed record ShutdownRelease(List<IActorRef> ReplyTo, HashSet<IActorRef> Pending);
 
     private sealed class ShutdownFlag
     {

@@ -16,6 +16,7 @@ internal sealed class LockHandleActor : ReceiveActor
     private readonly Queue<TaskCompletionSource<bool>> _dataWrites = new();
     private readonly Acquire _acquire;
     private long _token;
+    private bool _holding;
 
     public LockHandleActor(IActorRef manager, Acquire acquire, TaskCompletionSource<object> acquired, LockHandleState state)
     {
@@ -35,6 +36,7 @@ internal sealed class LockHandleActor : ReceiveActor
                 return;
             }
 
+            _holding = true;
             Become(Holding);
         });
         Receive<LockNotAcquired>(m =>
@@ -54,6 +56,7 @@ internal sealed class LockHandleActor : ReceiveActor
     {
         Receive<LockLost>(m => m.FencingToken == _token, m =>
         {
+            _holding = false;
             _state.MarkLost(m.Reason);
             foreach (var release in _releases)
             {
@@ -65,6 +68,13 @@ internal sealed class LockHandleActor : ReceiveActor
         });
         Receive<LockReleased>(m => m.FencingToken == _token, _ =>
         {
+            _holding = false;
+            if (_releases.Count == 0)
+            {
+                // Released without this handle asking (the lock manager is stopping): for the handle's user that is a loss.
+                _state.MarkLost(LockLossReason.Revoked);
+            }
+
             foreach (var release in _releases)
             {
                 release.TrySetResult(true);
@@ -119,6 +129,12 @@ internal sealed class LockHandleActor : ReceiveActor
 
     protected override void PostStop()
     {
+        if (_holding)
+        {
+            // Stopped while holding (its actor system is shutting down): the lock is being released under the handle.
+            _state.MarkLost(LockLossReason.Revoked);
+        }
+
         _acquired.TrySetCanceled();
         foreach (var release in _releases)
         {

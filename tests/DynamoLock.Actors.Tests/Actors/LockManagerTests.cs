@@ -199,8 +199,9 @@ public sealed class LockManagerTests : LockTestKit
 
         helper.Send(_manager, new Release(key) { FencingToken = granted.FencingToken });
 
+        Assert.Equal(new LockLost(key, 1, LockLossReason.Revoked), holder.ExpectMsg<LockLost>());
         Assert.Equal(new LockReleased(key, 1), helper.ExpectMsg<LockReleased>());
-        Assert.Equal(new LockReleased(key, 1), holder.ExpectMsg<LockReleased>());
+        holder.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]

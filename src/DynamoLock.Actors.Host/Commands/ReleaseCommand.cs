@@ -1,0 +1,57 @@
+using System.CommandLine;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors.Host.Commands;
+
+/// <summary>
+/// <c>dynamolock release --force KEY</c>: an operator's forced release. It releases the record as its current owner in one
+/// conditional write; the holder's next heartbeat fails and it reports <c>LockLost(ReleasedByOther)</c>.
+/// </summary>
+internal static class ReleaseCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var key = new Argument<string>("key") { Description = "The lock name." };
+        var force = new Option<bool>("--force") { Description = "Required: release a lock this tool does not hold." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
+        var command = new Command("release", "Force the release of a lock held by someone else (an operator's action).") { key, force, yes };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "release", async () =>
+        {
+            if (!parse.GetValue(force))
+            {
+                throw new UsageException("releasing a lock held by someone else needs --force.");
+            }
+
+            var lockKey = new LockKey(parse.GetValue(key)!);
+            var table = common.CreateTable(parse);
+            var record = await table.ReadAsync(lockKey, ct).ConfigureAwait(false);
+            if (record is null || record.IsReleased)
+            {
+                Console.WriteLine($"'{lockKey}' is not held.");
+                return ExitCodes.Ok;
+            }
+
+            if (!parse.GetValue(yes))
+            {
+                Console.Write($"Release '{lockKey}' held by '{record.OwnerName}' (fencing token {record.FencingToken})? The holder will lose it. [y/N] ");
+                var answer = Console.In.ReadLine();
+                if (answer is null || !answer.Trim().StartsWith('y'))
+                {
+                    Console.WriteLine("Not released.");
+                    return ExitCodes.NotFound;
+                }
+            }
+
+            var result = await table.ReleaseAsync(new ReleaseLockRequest(lockKey, record.OwnerName, record.RecordVersionNumber), ct).ConfigureAwait(false);
+            if (result is ReleaseResult.NotHeld notHeld)
+            {
+                await Console.Error.WriteLineAsync($"dynamolock release: '{lockKey}' changed while releasing (now {(notHeld.Current is { IsHeld: true } c ? $"held by '{c.OwnerName}'" : "free")}); nothing was released.").ConfigureAwait(false);
+                return ExitCodes.NotFound;
+            }
+
+            Console.WriteLine($"Released '{lockKey}' (was held by '{record.OwnerName}', fencing token {record.FencingToken}).");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}
