@@ -1,13 +1,11 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using System.Globalization;
 
 namespace DynamoLock.Actors.Host.Commands;
 
 /// <summary>Stops a child process politely: SIGTERM, then SIGKILL (of its whole tree) after a grace period.</summary>
-internal static partial class ChildProcess
+internal static class ChildProcess
 {
-    private const int SigTerm = 15;
-
     public static async Task TerminateAsync(Process process, TimeSpan grace)
     {
         if (process.HasExited)
@@ -15,9 +13,8 @@ internal static partial class ChildProcess
             return;
         }
 
-        if (!OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows() && await SignalAsync(process.Id, "TERM").ConfigureAwait(false))
         {
-            _ = Kill(process.Id, SigTerm);
             try
             {
                 await process.WaitForExitAsync().WaitAsync(grace).ConfigureAwait(false);
@@ -40,6 +37,23 @@ internal static partial class ChildProcess
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    /// <summary>Sends a signal with kill(1): .NET can only SIGKILL a process.</summary>
+    private static async Task<bool> SignalAsync(int pid, string signal)
+    {
+        try
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, pid.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false });
+            if (kill is null)
+            {
+                return false;
+            }
+
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+            return kill.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
 }

@@ -98,6 +98,27 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
     }
 
     [Fact]
+    public async Task Ctrl_C_stops_the_command_releases_the_lock_and_exits_130()
+    {
+        var key = NewKey();
+        var log = Path.Combine(_workDir, "interrupted");
+        var holder = _cli.Start(Run(key, "5s", "5s", $"trap 'echo terminated >> {log}; exit 143' TERM; echo holding >> {log}; while true; do sleep 0.1; done"));
+        await WaitForLineAsync(log, "holding", TimeSpan.FromSeconds(30));
+
+        using (var interrupt = Process.Start("kill", ["-INT", holder.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync();
+        }
+
+        var result = await DynamoLockCli.WaitAsync(holder.Process, holder.Output, holder.Error);
+        var inspect = await _cli.RunAsync(["inspect", key, "--output", "json", .. Table]);
+
+        Assert.Equal(130, result.ExitCode);
+        Assert.Contains("terminated", await File.ReadAllTextAsync(log), StringComparison.Ordinal);
+        Assert.Contains("\"state\":\"released\"", inspect.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_lock_held_elsewhere_is_not_acquired_within_the_wait_and_exits_3()
     {
         var key = NewKey();
