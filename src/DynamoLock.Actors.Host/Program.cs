@@ -34,8 +34,8 @@ public static class Program
             return ExitCodes.Usage;
         }
 
-        // Ctrl-C and SIGTERM cancel the command's token; give it time to stop its child process and release its lock
-        // (the child's grace period is at most a minute by default) before the process is ended regardless.
-        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) }).ConfigureAwait(false);
+        // Ctrl-C and SIGTERM cancel the command's token; give it time to stop its child process (within --grace, which is
+        // shorter than a fifth of the lease, at most 7 days / 5) and release its lock before the process is ended regardless.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromDays(2) }).ConfigureAwait(false);
     }
 }

@@ -3,33 +3,73 @@ using System.Globalization;
 
 namespace DynamoLock.Actors.Host.Commands;
 
-/// <summary>Stops a child process politely: SIGTERM, then SIGKILL (of its whole tree) after a grace period.</summary>
-internal static class ChildProcess
+/// <summary>
+/// Starts the command of <c>dynamolock run</c> in a process group of its own (through <c>setsid</c> where it exists), so
+/// that stopping it reaches everything it started: SIGTERM to the group, then SIGKILL to the group after a grace period.
+/// </summary>
+internal sealed class ChildProcess : IDisposable
 {
-    public static async Task TerminateAsync(Process process, TimeSpan grace)
+    private static readonly Lazy<string?> Setsid = new(() => FindOnPath("setsid"));
+    private readonly Process _process;
+    private readonly bool _ownGroup;
+
+    private ChildProcess(Process process, bool ownGroup)
     {
-        if (process.HasExited)
+        _process = process;
+        _ownGroup = ownGroup;
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    public static ChildProcess Start(string[] commandLine, IReadOnlyDictionary<string, string> environment)
+    {
+        var ownGroup = !OperatingSystem.IsWindows() && Setsid.Value is not null;
+        var start = new ProcessStartInfo(ownGroup ? Setsid.Value! : commandLine[0]) { UseShellExecute = false };
+        foreach (var argument in ownGroup ? commandLine : commandLine.Skip(1))
         {
-            return;
+            start.ArgumentList.Add(argument);
         }
 
-        if (!OperatingSystem.IsWindows() && await SignalAsync(process.Id, "TERM").ConfigureAwait(false))
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the process did not start.");
+        return new ChildProcess(process, ownGroup);
+    }
+
+    public Task WaitForExitAsync() => _process.WaitForExitAsync();
+
+    /// <summary>SIGTERM to the command's process group; after <paramref name="grace"/>, SIGKILL to the group (and the tree).</summary>
+    public async Task TerminateAsync(TimeSpan grace)
+    {
+        if (!OperatingSystem.IsWindows() && await SignalAsync("TERM").ConfigureAwait(false))
         {
             try
             {
-                await process.WaitForExitAsync().WaitAsync(grace).ConfigureAwait(false);
-                return;
+                await _process.WaitForExitAsync().WaitAsync(grace).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                // It did not stop in time: kill it.
+                // It did not stop in time: killed below.
             }
+        }
+
+        // The group's other members (children the command left behind) go too, whether or not the command itself stopped.
+        if (_ownGroup)
+        {
+            await SignalAsync("KILL").ConfigureAwait(false);
         }
 
         try
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            await _process.WaitForExitAsync().ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {
@@ -37,12 +77,15 @@ internal static class ChildProcess
         }
     }
 
-    /// <summary>Sends a signal with kill(1): .NET can only SIGKILL a process.</summary>
-    private static async Task<bool> SignalAsync(int pid, string signal)
+    public void Dispose() => _process.Dispose();
+
+    /// <summary>Sends a signal with kill(1) (.NET can only SIGKILL): to the process group when the command has its own.</summary>
+    private async Task<bool> SignalAsync(string signal)
     {
         try
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, pid.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false });
+            var target = (_ownGroup ? -_process.Id : _process.Id).ToString(CultureInfo.InvariantCulture);
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, "--", target }, UseShellExecute = false, RedirectStandardError = true });
             if (kill is null)
             {
                 return false;
@@ -56,4 +99,10 @@ internal static class ChildProcess
             return false;
         }
     }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
 }

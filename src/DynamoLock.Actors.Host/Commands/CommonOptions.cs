@@ -20,11 +20,14 @@ internal sealed class CommonOptions
 
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Show stack traces and Akka's log.", Recursive = true };
 
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    /// <summary>The longest duration any option accepts.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
+
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
     {
         Description = description + $" (e.g. 500ms, 20s, 2m) [default: {Durations.Format(defaultValue)}]",
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseDuration,
+        CustomParser = result => ParseDuration(result, allowZero),
     };
 
     public void AddTo(RootCommand root)
@@ -84,13 +87,14 @@ internal sealed class CommonOptions
         return output;
     }
 
-    private static TimeSpan ParseDuration(ArgumentResult result)
+    public static TimeSpan ParseDuration(ArgumentResult result, bool allowZero = false)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        if (!Durations.TryParse(text, out var value) || value <= TimeSpan.Zero)
+        var valid = allowZero && text == "0" ? Durations.TryParse("0s", out var value) : Durations.TryParse(text, out value);
+        if (!valid || value < TimeSpan.Zero || (value == TimeSpan.Zero && !allowZero) || value > MaxDuration)
         {
             var name = result.Parent is OptionResult option ? option.Option.Name : "duration";
-            result.AddError($"{name}: '{text}' is not a positive duration such as 500ms, 20s or 2m.");
+            result.AddError($"{name}: '{text}' is not a {(allowZero ? "" : "positive ")}duration of at most 7 days such as 500ms, 20s or 2m.");
         }
 
         return value;

@@ -26,19 +26,27 @@ internal static partial class Durations
             return false;
         }
 
+        double milliseconds = 0;
         foreach (Match match in matches)
         {
             var number = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-            value += match.Groups["u"].Value switch
+            milliseconds += number * match.Groups["u"].Value switch
             {
-                "ms" => TimeSpan.FromMilliseconds(number),
-                "s" => TimeSpan.FromSeconds(number),
-                "m" => TimeSpan.FromMinutes(number),
-                "h" => TimeSpan.FromHours(number),
-                _ => TimeSpan.Zero,
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => 0,
             };
         }
 
+        // Absurd values are rejected by the caller's range check, not by an overflow.
+        if (milliseconds > TimeSpan.MaxValue.TotalMilliseconds / 2)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(milliseconds);
         return true;
     }
 

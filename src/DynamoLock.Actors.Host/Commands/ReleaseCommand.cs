@@ -34,12 +34,22 @@ internal static class ReleaseCommand
             if (!parse.GetValue(yes))
             {
                 Console.Write($"Release '{lockKey}' held by '{record.OwnerName}' (fencing token {record.FencingToken})? The holder will lose it. [y/N] ");
-                var answer = Console.In.ReadLine();
-                if (answer is null || !answer.Trim().StartsWith('y'))
+                var answer = Console.In.ReadLine()?.Trim();
+                if (answer is null || !(answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase)))
                 {
                     Console.WriteLine("Not released.");
                     return ExitCodes.NotFound;
                 }
+
+                // The holder heartbeats while the operator reads the question: release what is there now, if it is the same holding.
+                var now = await table.ReadAsync(lockKey, ct).ConfigureAwait(false);
+                if (now is null || now.IsReleased || now.OwnerName != record.OwnerName || now.FencingToken != record.FencingToken)
+                {
+                    Console.WriteLine($"'{lockKey}' changed while waiting for the answer ({(now is { IsHeld: true } ? $"now held by '{now.OwnerName}', token {now.FencingToken}" : "now free")}); not released.");
+                    return ExitCodes.NotFound;
+                }
+
+                record = now;
             }
 
             var result = await table.ReleaseAsync(new ReleaseLockRequest(lockKey, record.OwnerName, record.RecordVersionNumber), ct).ConfigureAwait(false);

@@ -49,6 +49,12 @@ public sealed record DynamoLockSettings
     /// <summary>How long CoordinatedShutdown waits for held locks to be released; keep it under the phase's timeout (5 s by default). Default 4 s.</summary>
     public TimeSpan ShutdownReleaseTimeout { get; init; } = TimeSpan.FromSeconds(4);
 
+    /// <summary>
+    /// The CoordinatedShutdown phase in which held locks are released. Default <c>service-stop</c>; leases for cluster
+    /// singletons and sharding use <c>before-actor-system-terminate</c>, after the cluster's own hand-over phases.
+    /// </summary>
+    public string ShutdownPhase { get; init; } = Akka.Actor.CoordinatedShutdown.PhaseServiceStop;
+
     /// <summary>The monotonic clock for leases and waits. Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -73,6 +79,7 @@ public sealed record DynamoLockSettings
             MaxLocalHandOffs = config.GetInt("max-local-hand-offs", defaults.MaxLocalHandOffs),
             IdleTimeout = Duration("idle-timeout") ?? defaults.IdleTimeout,
             ShutdownReleaseTimeout = Duration("shutdown-release-timeout") ?? defaults.ShutdownReleaseTimeout,
+            ShutdownPhase = config.GetString("shutdown-phase", string.Empty) is { Length: > 0 } phase ? phase : defaults.ShutdownPhase,
         }.Validate();
     }
 

@@ -617,7 +617,8 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
     /// </summary>
     private void RequestRelease(bool revoke)
     {
-        if (revoke && !_holderRevoked && _holder is not null && _record is not null)
+        // A holder that already asked to release is not told it was revoked: its own release is under way.
+        if (revoke && !_holderRevoked && !_releaseRequested && _holder is not null && _record is not null)
         {
             _holderRevoked = true;
             LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", LockLossReason.Revoked.ToString()));
@@ -778,7 +779,12 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         var holder = _holder;
         _op++;
         _log.Warning("Lock '{0}' (fencing token {1}) lost: {2}{3}.", _key, token, reason, current is null ? string.Empty : $", now owned by '{current.OwnerName}'");
-        LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        if (!_holderRevoked)
+        {
+            // A revoked grant was counted (and published) as lost when it was revoked.
+            LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        }
+
         foreach (var reply in _releaseReplies)
         {
             reply.Tell(new LockNotHeld(_key, $"The lock had been lost ({reason}) before it was released."));
@@ -789,7 +795,10 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         FailPendingData($"The lock was lost ({reason}).");
         var alreadyTold = _holderRevoked;
         Unhold();
-        Publish(new LockLost(_key, token, reason), alreadyTold ? null : holder?.Ref);
+        if (!alreadyTold)
+        {
+            Publish(new LockLost(_key, token, reason), holder?.Ref);
+        }
         if (holder is not null)
         {
             UnwatchIfGone(holder.Ref);

@@ -72,7 +72,7 @@ public sealed class LockManager : ReceiveActor
         var stopped = _stopped;
         var timeout = _settings.ShutdownReleaseTimeout;
         var log = _log;
-        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceStop, "dynamolock-release-locks", async () =>
+        CoordinatedShutdown.Get(Context.System).AddTask(_settings.ShutdownPhase, "dynamolock-release-locks", async () =>
         {
             if (stopped.Value)
             {

@@ -26,6 +26,7 @@ public sealed class DynamoDbLease : Lease
     private readonly ILoggingAdapter _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile LockHandle? _handle;
+    private volatile Action<Exception?>? _lostCallback;
 
     /// <summary>Created by Akka's <c>LeaseProvider</c>.</summary>
     public DynamoDbLease(LeaseSettings settings, ExtendedActorSystem system)
@@ -50,6 +51,8 @@ public sealed class DynamoDbLease : Lease
         {
             if (_handle is { IsLost: false })
             {
+                // Acquire while held: the latest caller's callback is the one to call on loss.
+                _lostCallback = leaseLostCallback;
                 return true;
             }
 
@@ -72,13 +75,23 @@ public sealed class DynamoDbLease : Lease
             }
 
             _handle = handle;
+            _lostCallback = leaseLostCallback;
             var name = Settings.LeaseName;
             var log = _log;
             handle.LostToken.Register(() =>
             {
                 log.Warning("Lease '{0}' lost: {1}.", name, handle.LossReason);
-                leaseLostCallback?.Invoke(new LeaseException($"Lease '{name}' was lost ({handle.LossReason})."));
+                _lostCallback?.Invoke(new LeaseException($"Lease '{name}' was lost ({handle.LossReason})."));
             });
+
+            // Lost between the grant and now: the caller must not start work on it (it may not act on a loss signalled
+            // before it has the answer).
+            if (handle.IsLost)
+            {
+                _handle = null;
+                return false;
+            }
+
             return true;
         }
         finally

@@ -49,6 +49,14 @@ internal sealed class DynamoDbLeaseManagers : IExtension
 
             // A lease is one holder per node and name: hand-offs between local requesters do not happen.
             MaxLocalHandOffs = 0,
+
+            // Singletons and shards hand over (and release their leases) in the cluster's shutdown phases; only what is
+            // still held after those is released, at the very end.
+            ShutdownPhase = CoordinatedShutdown.PhaseBeforeActorSystemTerminate,
+
+            // Lease users retry Acquire() every few seconds and rely on the observation the lock actor keeps between
+            // attempts; it must outlive a heartbeat-timeout of retries.
+            IdleTimeout = lease.TimeoutSettings.HeartbeatTimeout * 3,
         };
         return _system.SystemActorOf(LockManager.Props(lockTable, settings), $"dynamodb-lease-{Interlocked.Increment(ref _counter)}");
     }

@@ -60,7 +60,7 @@ public sealed class DynamoLockOptions
     /// <summary>How long an idle per-key lock actor lives. Default 30 s.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
-    /// <summary>How long CoordinatedShutdown waits for held locks to be released. Default 5 s.</summary>
+    /// <summary>How long CoordinatedShutdown waits for held locks to be released. Default 4 s.</summary>
     public TimeSpan? ShutdownReleaseTimeout { get; set; }
 
     /// <summary>A lock table to use as it is (overrides every table setting above), e.g. an <see cref="InMemoryLockTable"/> shared by tests.</summary>

@@ -134,6 +134,25 @@ public sealed class LockActorRaceTests : LockTestKit
     }
 
     [Fact]
+    public async Task A_holder_whose_own_release_is_in_flight_is_not_told_it_was_revoked()
+    {
+        var key = NewKey();
+        var holder = CreateTestProbe();
+        holder.Send(_manager, new Acquire(key));
+        holder.ExpectMsg<LockAcquired>();
+        _table.Freeze();
+        holder.Send(_manager, new Release(key));
+        AwaitAssert(() => Assert.Equal(1, _table["Release"]));
+
+        var shutdown = _manager.Ask<Akka.Done>(ReleaseAllLocks.Instance, TimeSpan.FromSeconds(10));
+        _table.Thaw();
+        await shutdown;
+
+        Assert.Equal(new LockReleased(key, 1), holder.ExpectMsg<LockReleased>());
+        holder.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task An_acquire_sent_with_ask_is_refused_with_the_reason()
     {
         var refused = await _manager.Ask<LockNotAcquired>(new Acquire(NewKey()), TimeSpan.FromSeconds(5));

@@ -98,6 +98,22 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
     }
 
     [Fact]
+    public async Task A_lost_lock_also_stops_what_the_command_started()
+    {
+        var key = NewKey();
+        var pidFile = Path.Combine(_workDir, "grandchild");
+        var holder = _cli.Start(Run(key, "2s", "5s", $"sleep 301 & echo $! > {pidFile}; wait"));
+        await WaitForLineAsync(pidFile, "\n", TimeSpan.FromSeconds(30));
+        var grandchild = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        await _cli.RunAsync(["release", "--force", key, "--yes", .. Table]);
+        var lost = await DynamoLockCli.WaitAsync(holder.Process, holder.Output, holder.Error);
+
+        Assert.Equal(4, lost.ExitCode);
+        Assert.False(Directory.Exists($"/proc/{grandchild}") && !File.ReadAllText($"/proc/{grandchild}/stat").Contains(") Z ", StringComparison.Ordinal), $"the command's child {grandchild} outlived the lock");
+    }
+
+    [Fact]
     public async Task Ctrl_C_stops_the_command_releases_the_lock_and_exits_130()
     {
         var key = NewKey();
@@ -155,6 +171,9 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
     [InlineData("run --key k --lease 0s -- true", "--lease")]
     [InlineData("run --key k --lease soon -- true", "--lease")]
     [InlineData("run --key k --lease 4s --wait 1s -- true", "")]
+    [InlineData("run --key k --lease 2s --grace 1s -- true", "--grace")]
+    [InlineData("run --key k --lease 99999999999h -- true", "--lease")]
+    [InlineData("run --key k -- no-such-command-anywhere", "no-such-command-anywhere")]
     [InlineData("list --output xml", "xml")]
     [InlineData("frobnicate", "frobnicate")]
     public async Task Bad_arguments_exit_2_with_a_clear_message(string args, string named)

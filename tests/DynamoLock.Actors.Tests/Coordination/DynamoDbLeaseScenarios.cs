@@ -95,6 +95,21 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public async Task Acquiring_a_held_lease_again_replaces_the_loss_callback()
+    {
+        var (a, table) = LeaseOn("lease-recall", NewLeaseName());
+        var first = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(await a.Acquire(e => first.TrySetResult(e)));
+        Assert.True(await a.Acquire(e => second.TrySetResult(e)));
+
+        table.FailHeartbeats = true;
+
+        Assert.IsType<LeaseException>(await second.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(first.Task.IsCompleted);
+    }
+
+    [Fact]
     public async Task A_retried_acquire_takes_over_a_lease_abandoned_for_its_full_heartbeat_timeout()
     {
         var name = NewLeaseName();
