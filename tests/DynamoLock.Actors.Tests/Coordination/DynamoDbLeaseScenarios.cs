@@ -27,6 +27,7 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
           lease-operation-timeout = 5s
           refresh-interval = 100ms
           drift-allowance = 200ms
+          safety-margin = 800ms
         }
         """;
 
