@@ -52,10 +52,23 @@ internal static class ReleaseCommand
                 record = now;
             }
 
-            var result = await table.ReleaseAsync(new ReleaseLockRequest(lockKey, record.OwnerName, record.RecordVersionNumber), ct).ConfigureAwait(false);
-            if (result is ReleaseResult.NotHeld notHeld)
+            // The holder heartbeats (a new record version each time) while this runs: retry while the same holding is there.
+            for (var attempt = 1; ; attempt++)
             {
-                await Console.Error.WriteLineAsync($"dynamolock release: '{lockKey}' changed while releasing (now {(notHeld.Current is { IsHeld: true } c ? $"held by '{c.OwnerName}'" : "free")}); nothing was released.").ConfigureAwait(false);
+                var result = await table.ReleaseAsync(new ReleaseLockRequest(lockKey, record.OwnerName, record.RecordVersionNumber), ct).ConfigureAwait(false);
+                if (result is ReleaseResult.Released)
+                {
+                    break;
+                }
+
+                var current = ((ReleaseResult.NotHeld)result).Current;
+                if (current is { IsHeld: true } && current.OwnerName == record.OwnerName && current.FencingToken == record.FencingToken && attempt < 10)
+                {
+                    record = current;
+                    continue;
+                }
+
+                await Console.Error.WriteLineAsync($"dynamolock release: '{lockKey}' changed while releasing (now {(current is { IsHeld: true } c ? $"held by '{c.OwnerName}', fencing token {c.FencingToken}" : "free")}); nothing was released.").ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
 

@@ -12,7 +12,7 @@ namespace DynamoLock.Actors.Tests.Actors;
 /// </summary>
 public sealed class LockActorRaceTests : LockTestKit
 {
-    private static readonly AcquireOptions ShortLease = new() { WaitTimeout = Timeout.InfiniteTimeSpan, LeaseDuration = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(200) };
+    private static readonly AcquireOptions ShortLease = new() { WaitTimeout = Timeout.InfiniteTimeSpan, LeaseDuration = TimeSpan.FromSeconds(2), HeartbeatInterval = TimeSpan.FromMilliseconds(300) };
     private static readonly AcquireOptions LongLease = new() { WaitTimeout = Timeout.InfiniteTimeSpan, LeaseDuration = TimeSpan.FromSeconds(10), HeartbeatInterval = TimeSpan.FromSeconds(3) };
     private readonly InMemoryLockTable _memory = new();
     private readonly ControllableLockTable _table;

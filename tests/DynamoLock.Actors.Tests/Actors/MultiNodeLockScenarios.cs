@@ -38,7 +38,10 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
         var keys = new[] { NewKey(), NewKey() };
         var intervals = new ConcurrentQueue<HoldInterval>();
         var report = CreateTestProbe();
-        var nodes = Enumerable.Range(1, 3).Select(i => StartLockNode($"node-{i}")).ToList();
+        // Leases long enough that a loaded machine's slow heartbeats do not lose locks; losses are tolerated anyway.
+        var nodes = Enumerable.Range(1, 3)
+            .Select(i => StartLockNode($"node-{i}", s => s with { LeaseDuration = TimeSpan.FromSeconds(6), HeartbeatInterval = TimeSpan.FromSeconds(1), SafetyMargin = TimeSpan.FromSeconds(1.5) }))
+            .ToList();
         foreach (var (node, _, manager) in nodes)
         {
             for (var w = 0; w < 2; w++)
@@ -47,10 +50,25 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
             }
         }
 
-        var done = report.ReceiveN(6, TimeSpan.FromSeconds(90));
+        var losses = 0;
+        for (var done = 0; done < 6;)
+        {
+            switch (report.ReceiveOne(TimeSpan.FromSeconds(90)))
+            {
+                case WorkerDone:
+                    done++;
+                    break;
+                case LockLost:
+                    losses++;
+                    break;
+                case var other:
+                    Assert.Fail($"unexpected {other}");
+                    break;
+            }
+        }
 
-        Assert.All(done, m => Assert.IsType<WorkerDone>(m));
-        Assert.Equal(24, intervals.Count);
+        Output?.WriteLine($"{intervals.Count} holdings, {losses} losses");
+        Assert.Equal(24, intervals.Count); // one holding per round, ended by its release or its loss
         foreach (var key in keys)
         {
             var holds = intervals.Where(i => i.Key == key).OrderBy(i => i.Start).ToList();

@@ -106,9 +106,10 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
         await WaitForLineAsync(pidFile, "\n", TimeSpan.FromSeconds(30));
         var grandchild = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-        await _cli.RunAsync(["release", "--force", key, "--yes", .. Table]);
+        var release = await _cli.RunAsync(["release", "--force", key, "--yes", .. Table]);
         var lost = await DynamoLockCli.WaitAsync(holder.Process, holder.Output, holder.Error);
 
+        Assert.Equal(0, release.ExitCode);
         Assert.Equal(4, lost.ExitCode);
         Assert.False(Directory.Exists($"/proc/{grandchild}") && !File.ReadAllText($"/proc/{grandchild}/stat").Contains(") Z ", StringComparison.Ordinal), $"the command's child {grandchild} outlived the lock");
     }

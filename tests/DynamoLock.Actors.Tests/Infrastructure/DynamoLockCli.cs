@@ -60,7 +60,16 @@ public sealed class DynamoLockCli : IDisposable
     public static async Task<CliResult> WaitAsync(Process process, StringBuilder output, StringBuilder error)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Exited but its output still open means something it started still holds the pipe.
+            throw new TimeoutException($"dynamolock did not end within 60 s (exited: {process.HasExited}); output: {output}; error: {error}");
+        }
+
         process.WaitForExit(); // flushes the asynchronous output readers
         lock (output)
         {

@@ -47,7 +47,19 @@ public sealed class LockWorker : ReceiveActor, IWithTimers
         });
         Receive<LockReleased>(_ => Next());
         Receive<LockNotHeld>(_ => Next());
-        Receive<LockLost>(m => _report.Tell(m));
+        Receive<LockLost>(m =>
+        {
+            // A loss is not a violation: the holding ends when the loss is reported (before anyone else can take over).
+            Timers.Cancel("hold");
+            if (_held is { } held && held.FencingToken == m.FencingToken)
+            {
+                _intervals.Enqueue(new HoldInterval(held.Key, _name, held.FencingToken, _start, Stopwatch.GetTimestamp()));
+                _held = null;
+            }
+
+            _report.Tell(m);
+            Next();
+        });
         Receive<LockNotAcquired>(m => _report.Tell(m));
     }
 
