@@ -20,6 +20,7 @@ public static class Program
             WatchCommand.Create(common),
             CreateTableCommand.Create(common),
             ReleaseCommand.Create(common),
+            SoakCommand.Create(common),
         };
         common.AddTo(root);
         var parse = root.Parse(args);

@@ -1,9 +1,8 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
+using DynamoLock.Actors.Chaos;
 
 namespace DynamoLock.Actors.Tests.Infrastructure;
 
@@ -16,7 +15,7 @@ namespace DynamoLock.Actors.Tests.Infrastructure;
 /// stopped by its process id when the test process exits.</item>
 /// </list>
 /// </summary>
-public sealed partial class LocalDynamoDb
+public sealed class LocalDynamoDb
 {
     public const string EndpointVariable = "DYNAMOLOCK_DYNAMODB_ENDPOINT";
 
@@ -99,74 +98,11 @@ public sealed partial class LocalDynamoDb
 
     private static async Task<LocalDynamoDb> StartDynaliteAsync()
     {
-        var directory = LocalDynamoDbTools.Directory;
-        await LocalDynamoDbTools.EnsureInstalledAsync().ConfigureAwait(false);
-
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("serve.js");
-        var process = Process.Start(start) ?? throw new InvalidOperationException("node could not be started.");
+        var dynalite = await LocalDynalite.StartAsync().ConfigureAwait(false);
 
         // Stop it by its process id however the test process ends normally; serve.js also exits when our stdin pipe closes.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(process);
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false)) is not null)
-        {
-            if (ListeningLine().Match(line) is { Success: true } match)
-            {
-                var endpoint = $"http://127.0.0.1:{match.Groups["port"].Value}";
-                var server = new LocalDynamoDb(endpoint, $"dynalite (pid {process.Id}) at {endpoint}") { ProcessId = process.Id };
-                _ = DrainAsync(process.StandardOutput);
-                _ = DrainAsync(process.StandardError);
-                return server;
-            }
-        }
-
-        var error = await process.StandardError.ReadToEndAsync().ConfigureAwait(false);
-        Stop(process);
-        throw new InvalidOperationException($"dynalite did not start (exit code {(process.HasExited ? process.ExitCode : -1)}): {error}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dynalite.Dispose();
+        return new LocalDynamoDb(dynalite.Endpoint, $"dynalite (pid {dynalite.ProcessId}) at {dynalite.Endpoint}") { ProcessId = dynalite.ProcessId };
     }
 
-    private static async Task DrainAsync(StreamReader reader)
-    {
-        try
-        {
-            while (await reader.ReadLineAsync().ConfigureAwait(false) is not null)
-            {
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
-    private static void Stop(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
-
-    [GeneratedRegex(@"listening on 127\.0\.0\.1:(?<port>\d+)")]
-    private static partial Regex ListeningLine();
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace DynamoLock.Actors.Tests.Infrastructure;
+namespace DynamoLock.Actors.Chaos;
 
 /// <summary>Finds <c>tools/local-dynamodb</c> and installs its pinned packages once, even when several test processes start at the same time.</summary>
 public static class LocalDynamoDbTools
@@ -77,15 +77,18 @@ public static class LocalDynamoDbTools
 
     private static string FindDirectory()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            var candidate = Path.Combine(directory.FullName, "tools", "local-dynamodb");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
             {
-                return candidate;
+                var candidate = Path.Combine(directory.FullName, "tools", "local-dynamodb");
+                if (File.Exists(Path.Combine(candidate, "package.json")))
+                {
+                    return candidate;
+                }
             }
         }
 
-        throw new DirectoryNotFoundException($"tools/local-dynamodb was not found above {AppContext.BaseDirectory}.");
+        throw new DirectoryNotFoundException($"tools/local-dynamodb (the pinned dynalite) was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; run from a clone of the repository, or pass --endpoint.");
     }
 }

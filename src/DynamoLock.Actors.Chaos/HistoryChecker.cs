@@ -1,0 +1,110 @@
+namespace DynamoLock.Actors.Chaos;
+
+/// <summary>A broken guarantee found in a history.</summary>
+/// <param name="Rule">Which: fencing-tokens, mutual-exclusion, loss-before-takeover, lost-increment.</param>
+/// <param name="Description">What happened, with the clients, keys, tokens and times.</param>
+public sealed record Violation(string Rule, string Description);
+
+/// <summary>Counts and violations of one history.</summary>
+public sealed record HistoryReport(int Acquisitions, int Releases, IReadOnlyDictionary<string, int> LossesByReason, int TakeoversAfterLoss, int FencedWritesRejected, int CounterIncrements, IReadOnlyList<Violation> Violations);
+
+/// <summary>
+/// Checks a run's history: (a) fencing tokens strictly increase per key across grants; (b) no two clients hold a key at
+/// once (a holding lasts from its grant's arrival to its release being sent or its loss being reported); (c) a holder
+/// that lost its lock was told before the next holder's grant; (d) no acknowledged counter increment is lost.
+/// All clients of a run share one process and one monotonic clock, so the times compare.
+/// </summary>
+public static class HistoryChecker
+{
+    /// <summary>Checks <paramref name="events"/>.</summary>
+    public static HistoryReport Check(IReadOnlyList<HistoryEvent> events)
+    {
+        var violations = new List<Violation>();
+        var ordered = events.OrderBy(e => e.AtMs).ToList();
+        var grants = ordered.Where(e => e.Kind == "granted").ToList();
+        var losses = ordered.Where(e => e.Kind == "lost").ToList();
+
+        foreach (var byKey in grants.GroupBy(g => g.Key))
+        {
+            var list = byKey.ToList();
+            for (var i = 1; i < list.Count; i++)
+            {
+                if (list[i].Token <= list[i - 1].Token)
+                {
+                    violations.Add(new Violation("fencing-tokens", $"{byKey.Key}: {list[i].Client} was granted token {list[i].Token} at {list[i].AtMs:F1} ms after {list[i - 1].Client} got token {list[i - 1].Token} at {list[i - 1].AtMs:F1} ms."));
+                }
+            }
+        }
+
+        var takeoversAfterLoss = 0;
+        foreach (var byKey in Holdings(ordered).GroupBy(h => h.Key))
+        {
+            var holdings = byKey.OrderBy(h => h.Start).ToList();
+            for (var i = 1; i < holdings.Count; i++)
+            {
+                var (previous, next) = (holdings[i - 1], holdings[i]);
+                if (previous.EndedBy == "lost")
+                {
+                    takeoversAfterLoss++;
+                }
+
+                if (previous.End > next.Start)
+                {
+                    var rule = previous.EndedBy == "lost" ? "loss-before-takeover" : "mutual-exclusion";
+                    violations.Add(new Violation(rule, $"{byKey.Key}: {previous.Client} (token {previous.Token}) held it until {previous.End:F1} ms ({previous.EndedBy}), but {next.Client} (token {next.Token}) was granted it at {next.Start:F1} ms."));
+                }
+            }
+        }
+
+        // (d) A grant must see at least the highest counter value acknowledged before it.
+        foreach (var byKey in ordered.Where(e => e.Kind is "granted" or "store-acked").GroupBy(e => e.Key))
+        {
+            long highestAcked = 0;
+            foreach (var e in byKey)
+            {
+                if (e.Kind == "store-acked")
+                {
+                    highestAcked = Math.Max(highestAcked, e.Value ?? 0);
+                }
+                else if ((e.Value ?? 0) < highestAcked)
+                {
+                    violations.Add(new Violation("lost-increment", $"{byKey.Key}: {e.Client} (token {e.Token}) read counter {e.Value} at {e.AtMs:F1} ms, but {highestAcked} had been acknowledged."));
+                }
+            }
+        }
+
+        return new HistoryReport(
+            grants.Count,
+            ordered.Count(e => e.Kind == "released"),
+            losses.GroupBy(l => l.Detail ?? "?").ToDictionary(g => g.Key, g => g.Count()),
+            takeoversAfterLoss,
+            ordered.Count(e => e.Kind == "write-rejected"),
+            ordered.Count(e => e.Kind == "store-acked"),
+            violations);
+    }
+
+    private static IEnumerable<Holding> Holdings(List<HistoryEvent> ordered)
+    {
+        var open = new Dictionary<(string Client, string Key, long? Token), HistoryEvent>();
+        foreach (var e in ordered)
+        {
+            switch (e.Kind)
+            {
+                case "granted":
+                    open[(e.Client, e.Key, e.Token)] = e;
+                    break;
+                case "release" or "lost" when open.Remove((e.Client, e.Key, e.Token), out var grant):
+                    yield return new Holding(e.Key, e.Client, e.Token, grant.AtMs, e.AtMs, e.Kind);
+                    break;
+            }
+        }
+
+        // Still held at the end of the run (its shutdown released or revoked it after the last event).
+        foreach (var ((client, key, token), grant) in open)
+        {
+            yield return new Holding(key, client, token, grant.AtMs, double.MaxValue, "end of run");
+        }
+    }
+
+    private sealed record Holding(string Key, string Client, long? Token, double Start, double End, string EndedBy);
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using DynamoLock.Actors.Chaos;
+
+namespace DynamoLock.Actors.Host.Commands;
+
+/// <summary>
+/// <c>dynamolock soak</c>: competing in-process clients under seeded HTTP faults and partitions against DynamoDB (its own
+/// dynalite when no endpoint is given), then a check of the history; ends with <c>violations: N</c> and exits 1 when N &gt; 0.
+/// </summary>
+internal static class SoakCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var duration = CommonOptions.Duration("--duration", "How long the clients run.", TimeSpan.FromMinutes(10));
+        var clients = new Option<int>("--clients") { Description = "Competing clients (actor systems, each with its own DynamoDB client).", DefaultValueFactory = _ => 8 };
+        var keys = new Option<int>("--keys") { Description = "Keys they compete for.", DefaultValueFactory = _ => 4 };
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 42 };
+        var history = new Option<string?>("--history") { Description = "Write the history as JSON lines to this file." };
+        var partitionEvery = CommonOptions.Duration("--partition-every", "How often a client is cut off from the table.", TimeSpan.FromSeconds(5));
+        var command = new Command("soak", "Run competing clients under injected faults and check the history for violations (a Jepsen-style soak test).")
+        {
+            duration, clients, keys, seed, history, partitionEvery,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "soak", async () =>
+        {
+            var clientCount = parse.GetValue(clients);
+            var keyCount = parse.GetValue(keys);
+            if (clientCount is < 1 or > 32 || keyCount is < 1 or > 64)
+            {
+                throw new UsageException($"--clients must be 1..32 and --keys 1..64 (got {clientCount} and {keyCount}).");
+            }
+
+            using var dynalite = parse.GetValue(common.Endpoint) is null ? await LocalDynalite.StartAsync(ct).ConfigureAwait(false) : null;
+            var endpoint = parse.GetValue(common.Endpoint) ?? dynalite!.Endpoint;
+            Console.WriteLine($"soak against {endpoint}{(dynalite is null ? string.Empty : $" (dynalite, pid {dynalite.ProcessId})")}");
+            var result = await ChaosRun.RunAsync(
+                new ChaosRunOptions
+                {
+                    Endpoint = endpoint,
+                    TableName = parse.GetValue(common.Table) is "dynamolock" or null ? "dynamolock-soak" : parse.GetValue(common.Table)!,
+                    Clients = clientCount,
+                    Keys = keyCount,
+                    Duration = parse.GetValue(duration),
+                    Seed = parse.GetValue(seed),
+                    PartitionEvery = parse.GetValue(partitionEvery),
+                },
+                Console.WriteLine,
+                ct).ConfigureAwait(false);
+            if (parse.GetValue(history) is { } file)
+            {
+                await result.History.WriteJsonLinesAsync(file, ct).ConfigureAwait(false);
+                Console.WriteLine($"history: {result.History.Events.Count} events in {file}");
+            }
+
+            foreach (var line in ChaosRun.Summary(result))
+            {
+                Console.WriteLine(line);
+            }
+
+            return result.Report.Violations.Count == 0 ? ExitCodes.Ok : ExitCodes.NotFound;
+        }, ct));
+        return command;
+    }
+}
