@@ -9,6 +9,14 @@ namespace DynamoLock.Actors.Chaos;
 public sealed class FencedResource
 {
     private readonly ConcurrentDictionary<string, long> _highest = new(StringComparer.Ordinal);
+    private long _accepted;
+    private long _rejected;
+
+    /// <summary>Writes accepted so far.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Writes rejected so far (stale tokens).</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>Writes with <paramref name="fencingToken"/>; false when a higher token was seen already.</summary>
     public bool Write(string key, long fencingToken)
@@ -26,6 +34,7 @@ public sealed class FencedResource
                 accepted = fencingToken >= highest;
                 return accepted ? fencingToken : highest;
             });
+        Interlocked.Increment(ref accepted ? ref _accepted : ref _rejected);
         return accepted;
     }
 }

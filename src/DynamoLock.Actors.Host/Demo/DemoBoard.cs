@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DynamoLock.Actors.Chaos;
 using Spectre.Console;
 
 namespace DynamoLock.Actors.Host.Demo;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
+using DynamoLock.Actors.Chaos;
 using DynamoLock.Actors.Table;
 using Spectre.Console;
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using DynamoLock.Actors.Chaos;
 
 namespace DynamoLock.Actors.Host.Demo;
 

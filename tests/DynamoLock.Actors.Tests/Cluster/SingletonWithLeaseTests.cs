@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Tools.Singleton;
-using Akka.Configuration;
-using DynamoLock.Actors.Coordination;
-using DynamoLock.Actors.Hosting;
 using DynamoLock.Actors.Table;
 using DynamoLock.Actors.Tests.Infrastructure;
 using Xunit;
@@ -41,27 +37,22 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
         }
         """;
 
-    private readonly List<ActorSystem> _nodes = [];
     private readonly ConcurrentQueue<(long At, string Event)> _events = new();
+    private LeaseNodes? _nodes;
 
     protected abstract ILockTable SharedTable { get; }
 
+    private LeaseNodes Nodes => _nodes ??= new LeaseNodes(SharedTable, ClusterConfig);
+
     public void Dispose()
     {
-        foreach (var node in _nodes)
-        {
-            node.Terminate().Wait(TimeSpan.FromSeconds(15));
-        }
-
+        _nodes?.Dispose();
         GC.SuppressFinalize(this);
     }
 
     private (ActorSystem Node, ControllableLockTable Table) StartNode(string label, string systemName)
     {
-        var table = new ControllableLockTable(SharedTable);
-        var config = ConfigurationFactory.ParseString(ClusterConfig).WithFallback(DynamoLockConfig.Default);
-        var node = ActorSystem.Create(systemName, BootstrapSetup.Create().WithConfig(config).And(new DynamoDbLeaseSetup { Table = table }));
-        _nodes.Add(node);
+        var (node, table) = Nodes.Start(systemName);
         node.ActorOf(
             ClusterSingletonManager.Props(
                 Props.Create(() => new ReportingSingleton(label, _events)),

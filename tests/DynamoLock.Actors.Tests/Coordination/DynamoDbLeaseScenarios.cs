@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Coordination;
 using DynamoLock.Actors.Coordination;
@@ -31,27 +30,19 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
         }
         """;
 
-    private readonly List<ActorSystem> _systems = [];
+    private LeaseNodes? _nodes;
 
     protected abstract ILockTable SharedTable { get; }
 
     public void Dispose()
     {
-        foreach (var system in _systems)
-        {
-            system.Terminate().Wait(TimeSpan.FromSeconds(15));
-        }
-
+        _nodes?.Dispose();
         GC.SuppressFinalize(this);
     }
 
     private (Lease Lease, ControllableLockTable Table) LeaseOn(string node, string leaseName)
     {
-        var table = new ControllableLockTable(SharedTable);
-        var config = ConfigurationFactory.ParseString(LeaseConfig).WithFallback(DynamoLockConfig.Default);
-        var setup = BootstrapSetup.Create().WithConfig(config).And(new DynamoDbLeaseSetup { Table = table });
-        var system = ActorSystem.Create(node, setup);
-        _systems.Add(system);
+        var (system, table) = (_nodes ??= new LeaseNodes(SharedTable, LeaseConfig)).Start(node);
         var lease = LeaseProvider.Get(system).GetLease(leaseName, DynamoDbLease.ConfigPath, $"{node}@127.0.0.1:2552");
         return (lease, table);
     }
