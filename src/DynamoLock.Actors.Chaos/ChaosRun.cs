@@ -90,7 +90,7 @@ public static class ChaosRun
     public static IEnumerable<string> Summary(ChaosResult result)
     {
         var r = result.Report;
-        yield return $"acquisitions: {r.Acquisitions}, releases: {r.Releases}, takeovers after a loss: {r.TakeoversAfterLoss}, counter increments: {r.CounterIncrements}, fenced writes rejected: {r.FencedWritesRejected}";
+        yield return $"acquisitions: {r.Acquisitions}, releases: {r.Releases}, takeovers after a loss: {r.TakeoversAfterLoss}, counter increments: {r.CounterIncrements}, fenced writes rejected: {r.FencedWritesRejected}, overlaps excused by a paused holder: {r.ExcusedByPause}";
         yield return "losses: " + (r.LossesByReason.Count == 0 ? "none" : string.Join(", ", r.LossesByReason.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         yield return $"faults: partitions {result.Partitions}, " + string.Join(", ", result.Faults.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}"));
         foreach (var violation in r.Violations.Take(20))
@@ -120,7 +120,8 @@ public static class ChaosRun
         return open.Count == 0 ? null : open.MaxBy(p => p.Value).Key.Client;
     }
 
-    private static AmazonDynamoDBClient CreateClient(string endpoint, HttpFaultInjector? faults)
+    /// <summary>A DynamoDB client for a local endpoint, with <paramref name="faults"/> in its HTTP pipeline.</summary>
+    public static AmazonDynamoDBClient CreateClient(string endpoint, HttpFaultInjector? faults)
     {
         var config = new AmazonDynamoDBConfig { ServiceURL = endpoint, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromSeconds(2), MaxErrorRetry = 2 };
         if (faults is not null)

@@ -23,4 +23,10 @@ public enum FaultKind
 
     /// <summary>A request refused during a partition of its client.</summary>
     Partitioned,
+
+    /// <summary>A worker process SIGKILLed.</summary>
+    ProcessKilled,
+
+    /// <summary>A worker process SIGSTOPped for longer than the lease, then SIGCONTed.</summary>
+    ProcessPaused,
 }

@@ -20,16 +20,56 @@ public sealed class History
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
     private readonly ConcurrentQueue<HistoryEvent> _events = new();
     private readonly long _start = Stopwatch.GetTimestamp();
+    private readonly Func<double>? _clock;
+    private readonly Action<HistoryEvent>? _sink;
 
-    /// <summary>Milliseconds since the run started.</summary>
-    public double Now => Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
+    /// <summary>A history on this process's monotonic clock (milliseconds since the run started).</summary>
+    public History()
+    {
+    }
+
+    /// <summary>A history on another clock (e.g. the machine's wall clock, shared by worker processes), passing every event to <paramref name="sink"/>.</summary>
+    public History(Func<double> clock, Action<HistoryEvent>? sink = null)
+    {
+        _clock = clock;
+        _sink = sink;
+    }
+
+    /// <summary>The machine's wall clock in milliseconds: comparable between processes on one machine.</summary>
+    public static double WallClockMs => DateTime.UtcNow.Ticks / (double)TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Now, on this history's clock.</summary>
+    public double Now => _clock?.Invoke() ?? Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
+
+    /// <summary>Adds an event recorded elsewhere (by a worker process).</summary>
+    public void Add(HistoryEvent e) => _events.Enqueue(e);
+
+    /// <summary>One event as a JSON line.</summary>
+    public static string ToJson(HistoryEvent e) => JsonSerializer.Serialize(e, Json);
+
+    /// <summary>An event from a JSON line, or <see langword="null"/> when the line is not one.</summary>
+    public static HistoryEvent? FromJson(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<HistoryEvent>(line, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The events so far, in the order they were recorded.</summary>
     public IReadOnlyList<HistoryEvent> Events => _events.ToArray();
 
     /// <summary>Records an event now.</summary>
-    public void Record(string client, string kind, string key, long? token = null, long? value = null, string? detail = null) =>
-        _events.Enqueue(new HistoryEvent(Now, client, kind, key, token, value, detail));
+    public void Record(string client, string kind, string key, long? token = null, long? value = null, string? detail = null)
+    {
+        var e = new HistoryEvent(Now, client, kind, key, token, value, detail);
+        _events.Enqueue(e);
+        _sink?.Invoke(e);
+    }
 
     /// <summary>Writes the history as JSON lines.</summary>
     public async Task WriteJsonLinesAsync(string path, CancellationToken cancellationToken = default)
@@ -37,7 +77,7 @@ public sealed class History
         await using var writer = new StreamWriter(path);
         foreach (var e in _events.OrderBy(e => e.AtMs))
         {
-            await writer.WriteLineAsync(JsonSerializer.Serialize(e, Json).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await writer.WriteLineAsync(ToJson(e).AsMemory(), cancellationToken).ConfigureAwait(false);
         }
     }
 }

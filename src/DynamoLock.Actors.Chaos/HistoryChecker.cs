@@ -6,7 +6,15 @@ namespace DynamoLock.Actors.Chaos;
 public sealed record Violation(string Rule, string Description);
 
 /// <summary>Counts and violations of one history.</summary>
-public sealed record HistoryReport(int Acquisitions, int Releases, IReadOnlyDictionary<string, int> LossesByReason, int TakeoversAfterLoss, int FencedWritesRejected, int CounterIncrements, IReadOnlyList<Violation> Violations);
+/// <param name="Acquisitions">Grants.</param>
+/// <param name="Releases">Confirmed releases.</param>
+/// <param name="LossesByReason">Losses reported to holders, by reason.</param>
+/// <param name="TakeoversAfterLoss">Grants that followed a holding ended by a loss.</param>
+/// <param name="FencedWritesRejected">Writes the fenced resource refused (stale tokens).</param>
+/// <param name="CounterIncrements">Acknowledged counter increments.</param>
+/// <param name="Violations">Broken guarantees.</param>
+/// <param name="ExcusedByPause">Overlaps where the earlier holder's process was paused (SIGSTOP): the documented case that fencing tokens cover.</param>
+public sealed record HistoryReport(int Acquisitions, int Releases, IReadOnlyDictionary<string, int> LossesByReason, int TakeoversAfterLoss, int FencedWritesRejected, int CounterIncrements, IReadOnlyList<Violation> Violations, int ExcusedByPause = 0);
 
 /// <summary>
 /// Checks a run's history: (a) fencing tokens strictly increase per key across grants; (b) no two clients hold a key at
@@ -36,8 +44,31 @@ public static class HistoryChecker
             }
         }
 
+        // Process faults (separate worker processes): pauses excuse an overlap, a kill ends the process's holdings.
+        var pauses = new Dictionary<string, List<(double From, double To)>>(StringComparer.Ordinal);
+        var kills = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var e in ordered)
+        {
+            switch (e.Kind)
+            {
+                case "paused":
+                    (pauses.TryGetValue(e.Client, out var list) ? list : pauses[e.Client] = []).Add((e.AtMs, double.MaxValue));
+                    break;
+                case "resumed" when pauses.TryGetValue(e.Client, out var open) && open.Count > 0:
+                    open[^1] = (open[^1].From, e.AtMs);
+                    break;
+                case "killed":
+                    kills[e.Client] = e.AtMs;
+                    break;
+            }
+        }
+
+        bool PausedDuring(string client, double from, double to) =>
+            pauses.TryGetValue(Process(client), out var windows) && windows.Any(w => w.From < to && w.To > from);
+
+        var excused = 0;
         var takeoversAfterLoss = 0;
-        foreach (var byKey in Holdings(ordered).GroupBy(h => h.Key))
+        foreach (var byKey in Holdings(ordered, kills).GroupBy(h => h.Key))
         {
             var holdings = byKey.OrderBy(h => h.Start).ToList();
             for (var i = 1; i < holdings.Count; i++)
@@ -48,7 +79,11 @@ public static class HistoryChecker
                     takeoversAfterLoss++;
                 }
 
-                if (previous.End > next.Start)
+                if (previous.End > next.Start && PausedDuring(previous.Client, next.Start, previous.End))
+                {
+                    excused++;
+                }
+                else if (previous.End > next.Start)
                 {
                     var rule = previous.EndedBy == "lost" ? "loss-before-takeover" : "mutual-exclusion";
                     violations.Add(new Violation(rule, $"{byKey.Key}: {previous.Client} (token {previous.Token}) held it until {previous.End:F1} ms ({previous.EndedBy}), but {next.Client} (token {next.Token}) was granted it at {next.Start:F1} ms."));
@@ -80,10 +115,14 @@ public static class HistoryChecker
             takeoversAfterLoss,
             ordered.Count(e => e.Kind == "write-rejected"),
             ordered.Count(e => e.Kind == "store-acked"),
-            violations);
+            violations,
+            excused);
     }
 
-    private static IEnumerable<Holding> Holdings(List<HistoryEvent> ordered)
+    /// <summary>The process a client (<c>process/worker</c>) belongs to.</summary>
+    private static string Process(string client) => client.Split('/')[0];
+
+    private static IEnumerable<Holding> Holdings(List<HistoryEvent> ordered, Dictionary<string, double> kills)
     {
         var open = new Dictionary<(string Client, string Key, long? Token), HistoryEvent>();
         foreach (var e in ordered)
@@ -99,10 +138,12 @@ public static class HistoryChecker
             }
         }
 
-        // Still held at the end of the run (its shutdown released or revoked it after the last event).
+        // Still held at the end of the run (its shutdown released or revoked it after the last event), or by a killed process.
         foreach (var ((client, key, token), grant) in open)
         {
-            yield return new Holding(key, client, token, grant.AtMs, double.MaxValue, "end of run");
+            yield return kills.TryGetValue(Process(client), out var killedAt) && killedAt >= grant.AtMs
+                ? new Holding(key, client, token, grant.AtMs, killedAt, "killed")
+                : new Holding(key, client, token, grant.AtMs, double.MaxValue, "end of run");
         }
     }
 

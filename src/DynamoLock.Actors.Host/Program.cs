@@ -21,6 +21,7 @@ public static class Program
             CreateTableCommand.Create(common),
             ReleaseCommand.Create(common),
             SoakCommand.Create(common),
+            ChaosWorkerCommand.Create(common),
         };
         common.AddTo(root);
         var parse = root.Parse(args);

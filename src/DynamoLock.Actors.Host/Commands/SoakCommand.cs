@@ -16,10 +16,11 @@ internal static class SoakCommand
         var keys = new Option<int>("--keys") { Description = "Keys they compete for.", DefaultValueFactory = _ => 4 };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 42 };
         var history = new Option<string?>("--history") { Description = "Write the history as JSON lines to this file." };
-        var partitionEvery = CommonOptions.Duration("--partition-every", "How often a client is cut off from the table.", TimeSpan.FromSeconds(5));
+        var partitionEvery = CommonOptions.Duration("--partition-every", "How often a client is cut off from the table (or, with --processes, a worker process is killed or paused).", TimeSpan.FromSeconds(5));
+        var processes = new Option<bool>("--processes") { Description = "Run each client as a separate process (dynamolock chaos-worker) and SIGKILL or SIGSTOP them for longer than the lease." };
         var command = new Command("soak", "Run competing clients under injected faults and check the history for violations (a Jepsen-style soak test).")
         {
-            duration, clients, keys, seed, history, partitionEvery,
+            duration, clients, keys, seed, history, partitionEvery, processes,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "soak", async () =>
         {
@@ -33,7 +34,22 @@ internal static class SoakCommand
             using var dynalite = parse.GetValue(common.Endpoint) is null ? await LocalDynalite.StartAsync(ct).ConfigureAwait(false) : null;
             var endpoint = parse.GetValue(common.Endpoint) ?? dynalite!.Endpoint;
             Console.WriteLine($"soak against {endpoint}{(dynalite is null ? string.Empty : $" (dynalite, pid {dynalite.ProcessId})")}");
-            var result = await ChaosRun.RunAsync(
+            var result = parse.GetValue(processes)
+                ? await ProcessChaosRun.RunAsync(
+                    new ProcessChaosRunOptions
+                    {
+                        Endpoint = endpoint,
+                        WorkerCommand = WorkerCommand(),
+                        TableName = "dynamolock-soak-processes",
+                        Processes = clientCount,
+                        Keys = keyCount,
+                        Duration = parse.GetValue(duration),
+                        Seed = parse.GetValue(seed),
+                        FaultEvery = parse.GetValue(partitionEvery),
+                    },
+                    Console.WriteLine,
+                    ct).ConfigureAwait(false)
+                : await ChaosRun.RunAsync(
                 new ChaosRunOptions
                 {
                     Endpoint = endpoint,
@@ -60,5 +76,15 @@ internal static class SoakCommand
             return result.Report.Violations.Count == 0 ? ExitCodes.Ok : ExitCodes.NotFound;
         }, ct));
         return command;
+    }
+
+    /// <summary>How to start this tool again as a worker: the apphost, or <c>dotnet dynamolock.dll</c>.</summary>
+    private static (string FileName, string[] Arguments) WorkerCommand()
+    {
+        var assembly = typeof(SoakCommand).Assembly.Location;
+        var host = Environment.ProcessPath;
+        return host is not null && !Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? (host, ["chaos-worker"])
+            : ("dotnet", [assembly, "chaos-worker"]);
     }
 }

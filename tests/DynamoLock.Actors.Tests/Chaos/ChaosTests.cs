@@ -42,6 +42,60 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Worker_processes_that_are_killed_and_paused_keep_every_guarantee()
+    {
+        var result = await ProcessChaosRun.RunAsync(
+            new ProcessChaosRunOptions
+            {
+                Endpoint = fixture.Server.Endpoint,
+                WorkerCommand = ("dotnet", [Path.Combine(AppContext.BaseDirectory, "dynamolock.dll"), "chaos-worker"]),
+                TableName = DynamoDbTableFixture.UniqueTableName("chaos-processes"),
+                Processes = 3,
+                Keys = 2,
+                Duration = TimeSpan.FromSeconds(25),
+                Seed = 7,
+                FaultEvery = TimeSpan.FromSeconds(5),
+            },
+            output.WriteLine);
+
+        foreach (var line in ChaosRun.Summary(result))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.Empty(result.Report.Violations);
+        Assert.True(result.Report.Acquisitions >= 10, $"only {result.Report.Acquisitions} acquisitions");
+        Assert.Equal(4, result.Faults.GetValueOrDefault(FaultKind.ProcessKilled) + result.Faults.GetValueOrDefault(FaultKind.ProcessPaused));
+    }
+
+    [Fact]
+    public void The_checker_excuses_only_overlaps_of_a_paused_holder_and_ends_a_killed_ones_holdings()
+    {
+        HistoryEvent E(double at, string client, string kind, long? token = null, string key = "k") => new(at, client, kind, key, token, 0);
+        var paused = new[]
+        {
+            E(0, "p1/w1", "granted", 1),
+            E(1, "p1", "paused", key: ""),
+            E(10, "p2/w1", "granted", 2),
+            E(14, "p1", "resumed", key: ""),
+            E(15, "p1/w1", "lost", 1),
+        };
+        var killed = new[]
+        {
+            E(0, "p1/w1", "granted", 1),
+            E(1, "p1", "killed", key: ""),
+            E(10, "p2/w1", "granted", 2),
+        };
+
+        var pausedReport = HistoryChecker.Check(paused);
+        var killedReport = HistoryChecker.Check(killed);
+
+        Assert.Empty(pausedReport.Violations);
+        Assert.Equal(1, pausedReport.ExcusedByPause);
+        Assert.Empty(killedReport.Violations);
+    }
+
+    [Fact]
     public void The_checker_finds_each_kind_of_violation()
     {
         HistoryEvent E(double at, string client, string kind, long? token = null, long? value = null, string? detail = null) => new(at, client, kind, "k", token, value, detail);
