@@ -39,7 +39,9 @@ public static class ChaosRun
             var faults = new HttpFaultInjector(options.Faults, options.Seed * 1000 + c);
             var table = new DynamoDbLockTable(CreateClient(options.Endpoint, faults), new DynamoDbLockTableOptions { TableName = options.TableName });
             var system = ActorSystem.Create(name, config);
-            var manager = system.ActorOf(LockManager.Props(table, options.Settings with { OwnerName = name }), "dynamolock");
+            var rate = c <= options.ClockRates.Count ? options.ClockRates[c - 1] : 1.0;
+            var clock = rate == 1.0 ? TimeProvider.System : new DriftingTimeProvider(rate);
+            var manager = system.ActorOf(LockManager.Props(table, options.Settings with { OwnerName = name, TimeProvider = clock }), "dynamolock");
             var acquire = AcquireOptions.Wait(TimeSpan.FromSeconds(10));
             var workers = Enumerable.Range(1, options.WorkersPerClient)
                 .Select(w => system.ActorOf(ChaosWorker.Props($"{name}/w{w}", manager, keys, history, resource, options.Seed * 1000 + (c * 10) + w, acquire), $"worker-{w}"))
@@ -47,7 +49,8 @@ public static class ChaosRun
             clients.Add((name, system, faults, workers));
         }
 
-        log?.Invoke($"{options.Clients} clients x {options.WorkersPerClient} workers on {options.Keys} keys for {options.Duration}, seed {options.Seed}");
+        log?.Invoke($"{options.Clients} clients x {options.WorkersPerClient} workers on {options.Keys} keys for {options.Duration}, seed {options.Seed}"
+            + (options.ClockRates.Count == 0 ? string.Empty : $", clock rates {string.Join(", ", options.ClockRates)}"));
         var partitions = 0;
         var started = TimeProvider.System.GetTimestamp();
         var nextPartition = options.PartitionEvery;

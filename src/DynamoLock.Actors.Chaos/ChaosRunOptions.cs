@@ -30,6 +30,12 @@ public sealed record ChaosRunOptions
     /// <summary>How often a random client is cut off from the table (for 1.5 leases); <see langword="null"/> for never.</summary>
     public TimeSpan? PartitionEvery { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Clock rates of the clients' monotonic clocks, in client order (1.0 = exact; missing entries are exact). Drift within
+    /// the lease's proportion of <see cref="DynamoLockSettings.DriftAllowance"/> keeps every guarantee.
+    /// </summary>
+    public IReadOnlyList<double> ClockRates { get; init; } = [];
+
     /// <summary>Lock timing: lease 3 s, heartbeat 500 ms, refresh 200 ms, safety margin 1 s, drift 200 ms.</summary>
     public DynamoLockSettings Settings { get; init; } = new()
     {

@@ -17,10 +17,11 @@ internal static class SoakCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 42 };
         var history = new Option<string?>("--history") { Description = "Write the history as JSON lines to this file." };
         var partitionEvery = CommonOptions.Duration("--partition-every", "How often a client is cut off from the table (or, with --processes, a worker process is killed or paused).", TimeSpan.FromSeconds(5));
+        var drift = new Option<double>("--clock-drift") { Description = "Make client-1's clock run this fraction fast and client-2's as much slow (e.g. 0.05); the drift allowance is 200 ms on a 3 s lease.", DefaultValueFactory = _ => 0 };
         var processes = new Option<bool>("--processes") { Description = "Run each client as a separate process (dynamolock chaos-worker) and SIGKILL or SIGSTOP them for longer than the lease." };
         var command = new Command("soak", "Run competing clients under injected faults and check the history for violations (a Jepsen-style soak test).")
         {
-            duration, clients, keys, seed, history, partitionEvery, processes,
+            duration, clients, keys, seed, history, partitionEvery, processes, drift,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "soak", async () =>
         {
@@ -59,6 +60,7 @@ internal static class SoakCommand
                     Duration = parse.GetValue(duration),
                     Seed = parse.GetValue(seed),
                     PartitionEvery = parse.GetValue(partitionEvery),
+                    ClockRates = parse.GetValue(drift) is > 0 and < 1 and var d ? [1 + d, 1 - d] : [],
                 },
                 Console.WriteLine,
                 ct).ConfigureAwait(false);
