@@ -167,6 +167,28 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
         Assert.Equal(1, missing.ExitCode);
     }
 
+    [Fact]
+    public async Task A_table_with_another_key_schema_gets_a_clear_error()
+    {
+        var tableName = DynamoDbTableFixture.UniqueTableName("other-schema");
+        await fixture.Client.CreateTableAsync(new Amazon.DynamoDBv2.Model.CreateTableRequest
+        {
+            TableName = tableName,
+            AttributeDefinitions = [new() { AttributeName = "id", AttributeType = Amazon.DynamoDBv2.ScalarAttributeType.S }],
+            KeySchema = [new() { AttributeName = "id", KeyType = Amazon.DynamoDBv2.KeyType.HASH }],
+            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
+        });
+
+        var wrongSchema = await _cli.RunAsync(["run", "--key", NewKey(), "--wait", "0", "--endpoint", fixture.Server.Endpoint, "--table", tableName, "--", "true"]);
+        var createOnWrongSchema = await _cli.RunAsync(["create-table", "--endpoint", fixture.Server.Endpoint, "--table", tableName]);
+
+        Assert.Equal(5, wrongSchema.ExitCode);
+        Assert.Contains("key", wrongSchema.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(5, createOnWrongSchema.ExitCode);
+        Assert.Contains("partition key 'id'", createOnWrongSchema.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", wrongSchema.Error + createOnWrongSchema.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("run -- true", "--key")]
     [InlineData("run --key k --lease 0s -- true", "--lease")]
