@@ -63,6 +63,16 @@ public static class HistoryChecker
             }
         }
 
+        // A killed process acted until it died: its end is its kill or its last recorded event, whichever is later
+        // (the signal lands a moment after the harness decides to send it).
+        foreach (var e in ordered)
+        {
+            if (kills.TryGetValue(Process(e.Client), out var killedAt) && e.AtMs > killedAt && e.Client.Contains('/', StringComparison.Ordinal))
+            {
+                kills[Process(e.Client)] = e.AtMs;
+            }
+        }
+
         bool PausedDuring(string client, double from, double to) =>
             pauses.TryGetValue(Process(client), out var windows) && windows.Any(w => w.From < to && w.To > from);
 

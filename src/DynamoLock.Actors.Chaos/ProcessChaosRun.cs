@@ -101,8 +101,11 @@ public static class ProcessChaosRun
                     var (name, process) = live[index];
                     if (random.NextDouble() < 0.5)
                     {
-                        history.Record(name, "killed", string.Empty);
                         process.Kill(entireProcessTree: true);
+                        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+
+                        // Recorded once it is dead: nothing it recorded can come later.
+                        history.Record(name, "killed", string.Empty);
                         faults[FaultKind.ProcessKilled] = faults.GetValueOrDefault(FaultKind.ProcessKilled) + 1;
                         live[index] = Start();
                         log?.Invoke($"{clock.Elapsed.TotalSeconds:F1}s: {name} SIGKILLed, {live[index].Name} started");
@@ -110,8 +113,8 @@ public static class ProcessChaosRun
                     else
                     {
                         var pause = options.Lease * 1.5;
-                        history.Record(name, "paused", string.Empty);
                         await SignalAsync(process.Id, "STOP").ConfigureAwait(false);
+                        history.Record(name, "paused", string.Empty);
                         faults[FaultKind.ProcessPaused] = faults.GetValueOrDefault(FaultKind.ProcessPaused) + 1;
                         log?.Invoke($"{clock.Elapsed.TotalSeconds:F1}s: {name} SIGSTOPped for {pause.TotalSeconds:F1}s");
                         _ = Task.Delay(pause, CancellationToken.None).ContinueWith(async _ =>

@@ -90,6 +90,14 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
             E(10, "p2/w1", "granted", 2),
         };
 
+        var killedLate = new[]
+        {
+            E(0, "p1", "killed", key: ""),
+            E(2, "p1/w1", "granted", 1), // the signal landed a moment after the harness recorded the kill
+            E(5000, "p2/w1", "granted", 2),
+        };
+
+        Assert.Empty(HistoryChecker.Check(killedLate).Violations);
         var pausedReport = HistoryChecker.Check(paused);
         var killedReport = HistoryChecker.Check(killed);
 
