@@ -330,9 +330,14 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         }
 
         _waiters.Remove(waiter);
-        var held = _lastTableError is { } error && _state == LockState.Acquiring
-            ? new LockNotAcquired(_key, $"The lock table is unavailable ({error}).", null)
-            : NotAcquiredBecauseHeld();
+        var held = _state != LockState.Acquiring
+            ? NotAcquiredBecauseHeld()
+            : new LockNotAcquired(
+                _key,
+                _lastTableError is { } error ? $"The lock table is unavailable ({error})."
+                : ReferenceEquals(waiter, _writeFor) ? "The lock table did not answer in time."
+                : "Another requester on this node is acquiring it.",
+                null);
         waiter.Ref.Tell(held with { Reason = $"Not acquired within {waiter.Options.WaitTimeout}: {held.Reason}" });
         AfterWaiterLeft(waiter);
     }
