@@ -73,7 +73,7 @@ internal static class RunCommand
                 return e.Reason switch
                 {
                     _ when e.Reason.StartsWith("Invalid", StringComparison.Ordinal) => ExitCodes.Usage,
-                    _ when e.Reason.Contains("lock table", StringComparison.OrdinalIgnoreCase) => ExitCodes.TableError,
+                    _ when e.Reason.Contains("The lock table failed", StringComparison.Ordinal) || e.Reason.Contains("The lock table is unavailable", StringComparison.Ordinal) => ExitCodes.TableError,
                     _ => ExitCodes.NotAcquired,
                 };
             }

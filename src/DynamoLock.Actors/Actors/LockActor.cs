@@ -335,7 +335,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
             : new LockNotAcquired(
                 _key,
                 _lastTableError is { } error ? $"The lock table is unavailable ({error})."
-                : ReferenceEquals(waiter, _writeFor) ? "The lock table did not answer in time."
+                : ReferenceEquals(waiter, _writeFor) ? "The acquire was still waiting for the lock table's answer."
                 : "Another requester on this node is acquiring it.",
                 null);
         waiter.Ref.Tell(held with { Reason = $"Not acquired within {waiter.Options.WaitTimeout}: {held.Reason}" });

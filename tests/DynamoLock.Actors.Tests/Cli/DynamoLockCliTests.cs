@@ -193,7 +193,7 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
     [InlineData("run -- true", "--key")]
     [InlineData("run --key k --lease 0s -- true", "--lease")]
     [InlineData("run --key k --lease soon -- true", "--lease")]
-    [InlineData("run --key k --lease 4s --wait 1s -- true", "")]
+    [InlineData("run --key k --lease 4s --wait 0 -- true", "")]
     [InlineData("run --key k --lease 2s --grace 1s -- true", "--grace")]
     [InlineData("run --key k --lease 99999999999h -- true", "--lease")]
     [InlineData("run --key k -- no-such-command-anywhere", "no-such-command-anywhere")]
