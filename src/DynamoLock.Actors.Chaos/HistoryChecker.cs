@@ -13,7 +13,7 @@ public sealed record Violation(string Rule, string Description);
 /// <param name="FencedWritesRejected">Writes the fenced resource refused (stale tokens).</param>
 /// <param name="CounterIncrements">Acknowledged counter increments.</param>
 /// <param name="Violations">Broken guarantees.</param>
-/// <param name="ExcusedByPause">Overlaps where the earlier holder's process was paused (SIGSTOP): the documented case that fencing tokens cover.</param>
+/// <param name="ExcusedByPause">Findings explained by a paused process (SIGSTOP): an overlap whose earlier holder was paused, or a grant it handled (and recorded) only on resuming; the documented case that fencing tokens cover.</param>
 public sealed record HistoryReport(int Acquisitions, int Releases, IReadOnlyDictionary<string, int> LossesByReason, int TakeoversAfterLoss, int FencedWritesRejected, int CounterIncrements, IReadOnlyList<Violation> Violations, int ExcusedByPause = 0);
 
 /// <summary>
@@ -31,18 +31,6 @@ public static class HistoryChecker
         var ordered = events.OrderBy(e => e.AtMs).ToList();
         var grants = ordered.Where(e => e.Kind == "granted").ToList();
         var losses = ordered.Where(e => e.Kind == "lost").ToList();
-
-        foreach (var byKey in grants.GroupBy(g => g.Key))
-        {
-            var list = byKey.ToList();
-            for (var i = 1; i < list.Count; i++)
-            {
-                if (list[i].Token <= list[i - 1].Token)
-                {
-                    violations.Add(new Violation("fencing-tokens", $"{byKey.Key}: {list[i].Client} was granted token {list[i].Token} at {list[i].AtMs:F1} ms after {list[i - 1].Client} got token {list[i - 1].Token} at {list[i - 1].AtMs:F1} ms."));
-                }
-            }
-        }
 
         // Process faults (separate worker processes): pauses excuse an overlap, a kill ends the process's holdings.
         var pauses = new Dictionary<string, List<(double From, double To)>>(StringComparer.Ordinal);
@@ -77,6 +65,23 @@ public static class HistoryChecker
             pauses.TryGetValue(Process(client), out var windows) && windows.Any(w => w.From < to && w.To > from);
 
         var excused = 0;
+        foreach (var byKey in grants.GroupBy(g => g.Key))
+        {
+            var list = byKey.ToList();
+            for (var i = 1; i < list.Count; i++)
+            {
+                if (list[i].Token <= list[i - 1].Token && PausedDuring(list[i].Client, list[i - 1].AtMs, list[i].AtMs))
+                {
+                    // A paused process handles (and records) a grant it was sent before its pause only when it resumes.
+                    excused++;
+                }
+                else if (list[i].Token <= list[i - 1].Token)
+                {
+                    violations.Add(new Violation("fencing-tokens", $"{byKey.Key}: {list[i].Client} was granted token {list[i].Token} at {list[i].AtMs:F1} ms after {list[i - 1].Client} got token {list[i - 1].Token} at {list[i - 1].AtMs:F1} ms."));
+                }
+            }
+        }
+
         var takeoversAfterLoss = 0;
         foreach (var byKey in Holdings(ordered, kills).GroupBy(h => h.Key))
         {
@@ -89,7 +94,9 @@ public static class HistoryChecker
                     takeoversAfterLoss++;
                 }
 
-                if (previous.End > next.Start && PausedDuring(previous.Client, next.Start, previous.End))
+                // Excused: the earlier holder was paused while the next held, or the next one's grant (sent before its
+                // pause) was handled only after it resumed.
+                if (previous.End > next.Start && (PausedDuring(previous.Client, next.Start, previous.End) || PausedDuring(next.Client, previous.Start, next.Start)))
                 {
                     excused++;
                 }
@@ -105,13 +112,19 @@ public static class HistoryChecker
         foreach (var byKey in ordered.Where(e => e.Kind is "granted" or "store-acked").GroupBy(e => e.Key))
         {
             long highestAcked = 0;
+            double highestAckedAt = 0;
             foreach (var e in byKey)
             {
-                if (e.Kind == "store-acked")
+                if (e.Kind == "store-acked" && (e.Value ?? 0) > highestAcked)
                 {
-                    highestAcked = Math.Max(highestAcked, e.Value ?? 0);
+                    highestAcked = e.Value ?? 0;
+                    highestAckedAt = e.AtMs;
                 }
-                else if ((e.Value ?? 0) < highestAcked)
+                else if (e.Kind == "granted" && (e.Value ?? 0) < highestAcked && PausedDuring(e.Client, highestAckedAt, e.AtMs))
+                {
+                    excused++; // a grant from before a pause, recorded after it
+                }
+                else if (e.Kind == "granted" && (e.Value ?? 0) < highestAcked)
                 {
                     violations.Add(new Violation("lost-increment", $"{byKey.Key}: {e.Client} (token {e.Token}) read counter {e.Value} at {e.AtMs:F1} ms, but {highestAcked} had been acknowledged."));
                 }

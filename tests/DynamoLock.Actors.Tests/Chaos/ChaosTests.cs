@@ -98,6 +98,18 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
         };
 
         Assert.Empty(HistoryChecker.Check(killedLate).Violations);
+        var grantHandledAfterPause = new[]
+        {
+            E(0, "p1", "paused", key: ""),
+            E(100, "p2/w1", "granted", 2),
+            E(150, "p2/w1", "release", 2),
+            E(200, "p1", "resumed", key: ""),
+            E(201, "p1/w1", "granted", 1), // sent before the pause, handled on resuming
+            E(202, "p1/w1", "lost", 1),
+        };
+        var delayed = HistoryChecker.Check(grantHandledAfterPause);
+        Assert.Empty(delayed.Violations);
+        Assert.True(delayed.ExcusedByPause >= 1);
         var pausedReport = HistoryChecker.Check(paused);
         var killedReport = HistoryChecker.Check(killed);
 
