@@ -21,6 +21,10 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
 
     private static string NewKey() => $"scenario/{Guid.NewGuid():N}";
 
+    /// <summary>Waits until <paramref name="manager"/>'s lock actor for <paramref name="key"/> watches the record as a waiter.</summary>
+    private void AwaitWaiting(IActorRef manager, string key) =>
+        AwaitAssert(() => Assert.Equal(LockState.Waiting, manager.Ask<LockStatusReport>(new GetLockStatus(key)).Result.Locks.Single().State));
+
     private static TimeSpan Elapsed(long from, long to) => Stopwatch.GetElapsedTime(from, to);
 
     private (ActorSystem Node, ControllableLockTable Table, IActorRef Manager) StartLockNode(string name, Func<DynamoLockSettings, DynamoLockSettings>? tune = null)
@@ -93,7 +97,7 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
         holder.Send(manager1, new Acquire(key));
         holder.ExpectMsg<LockAcquired>();
         waiter.Send(manager2, new Acquire(key, WaitForever));
-        AwaitAssert(() => Assert.Equal(LockState.Waiting, manager2.Ask<LockStatusReport>(new GetLockStatus(key)).Result.Locks.Single().State));
+        AwaitWaiting(manager2, key);
 
         var released = Stopwatch.GetTimestamp();
         holder.Send(manager1, new Release(key));
@@ -127,7 +131,7 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
         holderProbe.ExpectMsg<LockAcquired>();
         subscriberProbe.ExpectMsg<LockAcquired>();
         manager2.Tell(new Acquire(key, WaitForever), competitor);
-        AwaitAssert(() => Assert.Equal(LockState.Waiting, manager2.Ask<LockStatusReport>(new GetLockStatus(key)).Result.Locks.Single().State));
+        AwaitWaiting(manager2, key);
 
         table1.FailHeartbeats = true;
         var partitioned = Stopwatch.GetTimestamp();
@@ -162,7 +166,7 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
         holder.Send(manager1, new Acquire(key));
         holder.ExpectMsg<LockAcquired>();
         waiter.Send(manager2, new Acquire(key, WaitForever));
-        AwaitAssert(() => Assert.Equal(LockState.Waiting, manager2.Ask<LockStatusReport>(new GetLockStatus(key)).Result.Locks.Single().State));
+        AwaitWaiting(manager2, key);
 
         // From the table's point of view the holder dies now: none of its writes (heartbeats, release) arrive again.
         table1.Freeze();
