@@ -1,4 +1,5 @@
 using Amazon.DynamoDBv2;
+using DynamoLock.Actors.Chaos;
 using DynamoLock.Actors.Table;
 using Xunit;
 

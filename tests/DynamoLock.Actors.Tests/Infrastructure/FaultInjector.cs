@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using DynamoLock.Actors.Chaos;
 
 namespace DynamoLock.Actors.Tests.Infrastructure;
 

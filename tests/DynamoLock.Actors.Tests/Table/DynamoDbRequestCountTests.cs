@@ -1,3 +1,4 @@
+using DynamoLock.Actors.Chaos;
 using DynamoLock.Actors.Table;
 using DynamoLock.Actors.Tests.Infrastructure;
 using Xunit;

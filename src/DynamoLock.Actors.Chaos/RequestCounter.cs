@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Amazon.Runtime;
 
-namespace DynamoLock.Actors.Tests.Infrastructure;
+namespace DynamoLock.Actors.Chaos;
 
 /// <summary>
 /// Counts the HTTP requests a DynamoDB client sends, by operation (<c>UpdateItem</c>, <c>GetItem</c>, …), SDK retries included.

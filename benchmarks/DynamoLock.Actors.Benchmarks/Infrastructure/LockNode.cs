@@ -1,0 +1,61 @@
+using Akka.Actor;
+using Akka.Configuration;
+using DynamoLock.Actors.Table;
+
+namespace DynamoLock.Actors.Benchmarks.Infrastructure;
+
+/// <summary>One actor system with a <see cref="LockManager"/> on a lock table: a node, as an application would run it.</summary>
+internal sealed class LockNode : IAsyncDisposable
+{
+    private static readonly Config Quiet = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = WARNING
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """);
+
+    private int _requesters;
+
+    private LockNode(ActorSystem system, IActorRef manager, ILockTable table)
+    {
+        System = system;
+        Manager = manager;
+        Table = table;
+        Client = new DynamoLockClient(system, manager);
+    }
+
+    public ActorSystem System { get; }
+
+    public IActorRef Manager { get; }
+
+    public ILockTable Table { get; }
+
+    public DynamoLockClient Client { get; }
+
+    public static LockNode Start(string name, ILockTable table, DynamoLockSettings? settings = null)
+    {
+        var system = ActorSystem.Create(name, Quiet);
+        var manager = system.ActorOf(LockManager.Props(table, (settings ?? new DynamoLockSettings()) with { OwnerName = $"{name}-{Environment.ProcessId}" }), "locks");
+        return new LockNode(system, manager, table);
+    }
+
+    public Requester NewRequester() => new(System, Manager, $"requester-{Interlocked.Increment(ref _requesters)}");
+
+    /// <summary>This node's view of one lock, or null when no lock actor runs for it.</summary>
+    public async Task<LockInfo?> StatusAsync(string key, CancellationToken cancellationToken) =>
+        (await Client.GetStatusAsync(key, cancellationToken).ConfigureAwait(false)).Locks.SingleOrDefault();
+
+    /// <summary>Polls this node's status of <paramref name="key"/> until <paramref name="condition"/> holds.</summary>
+    public async Task WaitForAsync(string key, Func<LockInfo, bool> condition, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        while (await StatusAsync(key, timeout.Token).ConfigureAwait(false) is not { } info || !condition(info))
+        {
+            await Task.Delay(1, timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs coordinated shutdown: held locks are released, then the system terminates.</summary>
+    public async ValueTask DisposeAsync() =>
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using DynamoLock.Actors.Benchmarks.Scenarios;
+
+namespace DynamoLock.Actors.Benchmarks.Report;
+
+/// <summary>One target of the benchmark issue, what the run measured for it, and whether it was met.</summary>
+internal sealed record TargetRow(string Target, string Measured, bool Met);
+
+/// <summary>Checks the run's figures against the published targets (reported, never asserted).</summary>
+internal static class Targets
+{
+    private const double LatencyRatioTarget = 1.2;
+    private const int HolderBytesTarget = 2048;
+
+    public static IReadOnlyList<TargetRow> Evaluate(BenchmarkResults results)
+    {
+        var rows = new List<TargetRow>();
+        RoundTrip(rows, results, "uncontended acquire (new key)", "Uncontended acquire = 1 request");
+        RoundTrip(rows, results, "release", "Release = 1 request");
+        if (results.RoundTrips.FirstOrDefault(r => r.Operation.StartsWith("heartbeats", StringComparison.Ordinal)) is { } heartbeats)
+        {
+            var periods = double.Parse(heartbeats.Target, CultureInfo.InvariantCulture);
+            var perPeriod = heartbeats.Total / periods;
+            rows.Add(new TargetRow("Heartbeat = 1 request per lock per period", $"{heartbeats.Total} requests in {periods:0} periods ({perPeriod:0.00} per period)", Math.Abs(heartbeats.Total - periods) <= 1));
+        }
+
+        if (results.Series("raw") is { } raw)
+        {
+            foreach (var name in new[] { "actor", "facade" })
+            {
+                if (results.Series(name) is { } s)
+                {
+                    var ratio = s.Summary.P50Ms / raw.Summary.P50Ms;
+                    rows.Add(new TargetRow(
+                        $"Acquire+release ({name} API) within {LatencyRatioTarget}x of two raw writes (p50)",
+                        $"{ResultsReport.Ms(s.Summary.P50Ms)} ms against {ResultsReport.Ms(raw.Summary.P50Ms)} ms: {ratio:0.00}x (p99 {s.Summary.P99Ms / raw.Summary.P99Ms:0.00}x)",
+                        ratio <= LatencyRatioTarget));
+                }
+            }
+        }
+
+        if (results.Series("facade") is { } facade && results.Series("peer fail-open") is { } failOpen)
+        {
+            rows.Add(new TargetRow(
+                "Ahead of the peer (dynamodb-lock-client FailOpen, p50)",
+                $"{ResultsReport.Ms(facade.Summary.P50Ms)} ms against {ResultsReport.Ms(failOpen.Summary.P50Ms)} ms ({failOpen.Summary.P50Ms / facade.Summary.P50Ms:0.00}x faster)",
+                facade.Summary.P50Ms < failOpen.Summary.P50Ms));
+        }
+
+        if (results.Series("same node, in-memory") is { } sameNode)
+        {
+            rows.Add(new TargetRow(
+                "Same-node hand-off under 1 ms on the in-memory table (p99)",
+                $"p50 {ResultsReport.Ms(sameNode.Summary.P50Ms)} ms, p99 {ResultsReport.Ms(sameNode.Summary.P99Ms)} ms",
+                sameNode.Summary.P99Ms < 1));
+        }
+
+        if (results.Series("across nodes, dynalite") is { } crossNode)
+        {
+            // The waiter notices a release on its next read, at most one refresh period later, and then needs that read
+            // and one write: the bound is the period plus two round trips (the p99 of the two-raw-writes series).
+            var refresh = HandOffScenario.CrossNodeRefresh.TotalMilliseconds;
+            var roundTrips = results.Series("raw")?.Summary.P99Ms ?? 0;
+            rows.Add(new TargetRow(
+                $"Cross-node hand-off within one refresh period ({refresh:0} ms; p99 against the period + {ResultsReport.Ms(roundTrips)} ms for the read and write after it)",
+                $"p50 {ResultsReport.Ms(crossNode.Summary.P50Ms)} ms, p99 {ResultsReport.Ms(crossNode.Summary.P99Ms)} ms, max {ResultsReport.Ms(crossNode.Summary.MaxMs)} ms",
+                crossNode.Summary.P99Ms <= refresh + roundTrips));
+        }
+
+        if (results.Scale.Count > 0)
+        {
+            var largest = results.Scale.MaxBy(r => r.Locks)!;
+            var note = largest.Locks < 100_000 ? $" (largest run: {largest.Locks:N0} locks)" : "";
+            rows.Add(new TargetRow(
+                "Under 2 KB of memory per idle held lock at 100k locks",
+                string.Create(CultureInfo.InvariantCulture, $"{largest.HolderBytesPerLock:N0} B per lock on the holder's side at {largest.Locks:N0} locks, {largest.BytesPerLock:N0} B with the in-memory table's record{note}"),
+                largest.HolderBytesPerLock < HolderBytesTarget));
+        }
+
+        return rows;
+    }
+
+    private static void RoundTrip(List<TargetRow> rows, BenchmarkResults results, string operation, string target)
+    {
+        if (results.RoundTrips.FirstOrDefault(r => r.Operation == operation) is { } row)
+        {
+            rows.Add(new TargetRow(target, $"{row.Total} ({row.Breakdown})", row.Total == 1));
+        }
+    }
+}
