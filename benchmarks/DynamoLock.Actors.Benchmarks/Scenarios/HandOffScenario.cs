@@ -44,7 +44,10 @@ internal static class HandOffScenario
         var holder = node.NewRequester();
         var waiter = node.NewRequester();
         var samples = new List<double>(count);
-        for (var i = 0; i < count; i++)
+
+        // The first rounds are untimed: they warm up the code paths (JIT) and the connections.
+        const int warmUp = 10;
+        for (var i = 0; i < count + warmUp; i++)
         {
             var key = $"same-{i % 8}";
             await holder.AcquireAsync(key, cancellationToken).ConfigureAwait(false);
@@ -53,7 +56,11 @@ internal static class HandOffScenario
             var released = Timing.Now();
             await holder.ReleaseAsync(key, cancellationToken).ConfigureAwait(false);
             var granted = await grant.ConfigureAwait(false);
-            samples.Add(Timing.MillisecondsBetween(released, granted.ReceivedAt));
+            if (i >= warmUp)
+            {
+                samples.Add(Timing.MillisecondsBetween(released, granted.ReceivedAt));
+            }
+
             await waiter.ReleaseAsync(key, cancellationToken).ConfigureAwait(false);
         }
 

@@ -22,7 +22,7 @@ public sealed record DynamoLockSettings
     /// <summary>How often a held lock is renewed; less than half the lease. Default 5 s.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often a waiter re-reads a lock held elsewhere (with ±20 % jitter). Default 1 s.</summary>
+    /// <summary>How often a waiter re-reads a lock held elsewhere: at most this long apart (jittered down to 80 %). Default 1 s.</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -39,7 +39,8 @@ public sealed record DynamoLockSettings
 
     /// <summary>
     /// How many times in a row a lock passes between requesters on this node (one write each) before it is released
-    /// so that other nodes get a turn. Default 10.
+    /// so that other nodes get a turn; a run also lasts at least two refresh intervals, so that a hot lock is not left
+    /// idle most of the time. 0 releases every time. Default 10.
     /// </summary>
     public int MaxLocalHandOffs { get; init; } = 10;
 

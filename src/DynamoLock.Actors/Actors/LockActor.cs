@@ -39,6 +39,9 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
     private long _received;
     private long _nextRequesterId;
     private int _handOffs;
+
+    // When the table granted the lock that local hand-offs have since passed along (the start of this node's run).
+    private long _runStartedAt;
     private int _attempt;
 
     // While held: the holder, our record, and when the last successful write was sent.
@@ -563,7 +566,10 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     private void ScheduleRefresh()
     {
-        var delay = Jitter(_yieldToOtherNodes ? _settings.RefreshInterval * 2 : _settings.RefreshInterval);
+        // Waiters elsewhere read at least once per refresh interval, so a lock left free for a little longer than one
+        // interval has been seen free by each of them. Refreshes are jittered downwards only: de-synchronised, and
+        // never further apart than the interval a user configured.
+        var delay = _yieldToOtherNodes ? _settings.RefreshInterval * 1.1 : JitterDown(_settings.RefreshInterval);
         _yieldToOtherNodes = false;
         if (_observed?.LeaseDuration is { } lease)
         {
@@ -582,6 +588,11 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
 
     private void Hold(Requester holder, LockRecord record, long sentAt)
     {
+        if (_handOffs == 0)
+        {
+            _runStartedAt = sentAt;
+        }
+
         _holder = holder;
         _record = record;
         _lastWriteSentAt = sentAt;
@@ -648,7 +659,7 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
         if (_releaseRequested)
         {
             var next = _waiters.First?.Value;
-            if (next is not null && _handOffs < _settings.MaxLocalHandOffs && !_shuttingDown)
+            if (next is not null && !_shuttingDown && KeepsLocalRun())
             {
                 StartHeartbeat(RenewKind.HandOff, next);
             }
@@ -667,6 +678,17 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
             StartHeartbeat(RenewKind.Renew, _holder!);
         }
     }
+
+    /// <summary>
+    /// Whether the lock passes to the next local waiter rather than being released for other nodes. A run of local
+    /// hand-offs ends after <see cref="DynamoLockSettings.MaxLocalHandOffs"/> of them, but not before two refresh
+    /// intervals have passed since the table granted it: yielding leaves the lock free for a refresh interval (so that
+    /// every waiter elsewhere reads it once), and a run much shorter than that gap would leave a hot lock idle most of
+    /// the time.
+    /// </summary>
+    private bool KeepsLocalRun() =>
+        _settings.MaxLocalHandOffs > 0
+        && (_handOffs < _settings.MaxLocalHandOffs || _clock.GetElapsedTime(_runStartedAt) < _settings.RefreshInterval * 2);
 
     /// <summary>Sends a heartbeat with <paramref name="writeFor"/>'s lease: the holder's, or the next requester's for a hand-off.</summary>
     private void StartHeartbeat(RenewKind kind, Requester writeFor)
@@ -1060,6 +1082,8 @@ internal sealed class LockActor : ReceiveActor, IWithTimers
     }
 
     private static TimeSpan Jitter(TimeSpan value) => value * (0.8 + (Random.Shared.NextDouble() * 0.4));
+
+    private static TimeSpan JitterDown(TimeSpan value) => value * (0.8 + (Random.Shared.NextDouble() * 0.2));
 
     private static TimeSpan NotNegative(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
 

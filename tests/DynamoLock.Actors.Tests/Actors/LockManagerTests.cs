@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using DynamoLock.Actors.Table;
 using DynamoLock.Actors.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -97,24 +98,55 @@ public sealed class LockManagerTests : LockTestKit
     [Fact]
     public void Consecutive_local_hand_offs_are_capped_then_the_lock_is_released_and_acquired_again()
     {
+        // The clock only moves when the test says so: a run of hand-offs lasts at least two refresh intervals.
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var table = new ControllableLockTable(_memory);
-        var manager = StartManager(table, FastSettings("node-capped") with { MaxLocalHandOffs = 1 });
+        var settings = FastSettings("node-capped") with { MaxLocalHandOffs = 1, TimeProvider = clock };
+        var manager = StartManager(table, settings);
         var key = NewKey();
-        var probes = Enumerable.Range(0, 3).Select(i => CreateTestProbe($"requester-{i}")).ToList();
+        var probes = Enumerable.Range(0, 4).Select(i => CreateTestProbe($"requester-{i}")).ToList();
         probes[0].Send(manager, new Acquire(key));
         probes[0].ExpectMsg<LockAcquired>();
-        probes[1].Send(manager, new Acquire(key, WaitForever));
-        probes[2].Send(manager, new Acquire(key, WaitForever));
-        AwaitAssert(() => Assert.Equal(2, StatusOf(manager, key)?.Waiters));
+        for (var i = 1; i < probes.Count; i++)
+        {
+            probes[i].Send(manager, new Acquire(key, WaitForever));
+        }
 
+        AwaitAssert(() => Assert.Equal(3, StatusOf(manager, key)?.Waiters));
+
+        // Past the cap but within two refresh intervals of the grant: still handed over in one write.
         probes[0].Send(manager, new Release(key));
-        var handedOff = probes[1].ExpectMsg<LockAcquired>();
-        Assert.Equal(0, table["Release"]);
+        var first = probes[1].ExpectMsg<LockAcquired>();
         probes[1].Send(manager, new Release(key));
-        var reacquired = probes[2].ExpectMsg<LockAcquired>();
+        var second = probes[2].ExpectMsg<LockAcquired>();
+        Assert.Equal(0, table["Release"]);
 
-        Assert.Equal(2, handedOff.FencingToken);
-        Assert.Equal(3, reacquired.FencingToken);
+        // Cap reached and the run is old enough: released, then acquired afresh from the table.
+        clock.Advance(settings.RefreshInterval * 2);
+        probes[2].Send(manager, new Release(key));
+        var reacquired = probes[3].ExpectMsg<LockAcquired>();
+
+        Assert.Equal([2L, 3L, 4L], new[] { first.FencingToken, second.FencingToken, reacquired.FencingToken });
+        Assert.Equal(1, table["Release"]);
+        Assert.Equal(2, table["TryAcquire"]);
+    }
+
+    [Fact]
+    public void A_cap_of_zero_local_hand_offs_releases_every_time()
+    {
+        var table = new ControllableLockTable(_memory);
+        var manager = StartManager(table, FastSettings("node-no-hand-offs") with { MaxLocalHandOffs = 0 });
+        var key = NewKey();
+        var holder = CreateTestProbe();
+        var waiter = CreateTestProbe();
+        holder.Send(manager, new Acquire(key));
+        holder.ExpectMsg<LockAcquired>();
+        waiter.Send(manager, new Acquire(key, WaitForever));
+        AwaitAssert(() => Assert.Equal(1, StatusOf(manager, key)?.Waiters));
+
+        holder.Send(manager, new Release(key));
+
+        Assert.Equal(2, waiter.ExpectMsg<LockAcquired>().FencingToken);
         Assert.Equal(1, table["Release"]);
         Assert.Equal(2, table["TryAcquire"]);
     }
