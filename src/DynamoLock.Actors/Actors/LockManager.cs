@@ -36,6 +36,13 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
 
+        // The lock actors' mailbox is looked up in the system's configuration; a manager created from plain Props (no
+        // Akka.Hosting) must still find it.
+        if (!Context.System.Settings.Config.HasPath(LockActorMailbox.ConfigPath))
+        {
+            Context.System.Settings.InjectTopLevelFallback(LockActorMailbox.MailboxConfig);
+        }
+
         Receive<Acquire>(OnAcquire);
         Receive<Release>(OnRelease);
         Receive<StoreLockData>(OnStoreData);
@@ -320,7 +327,7 @@ public sealed class LockManager : ReceiveActor
             }
 
             var actor = Context.ActorOf(
-                Akka.Actor.Props.Create(() => new LockActor(key, new LockKey(key), _table, _settings)),
+                Akka.Actor.Props.Create(() => new LockActor(key, new LockKey(key), _table, _settings)).WithMailbox(LockActorMailbox.ConfigPath),
                 $"lock-{++_childCounter}");
             Context.Watch(actor);
             child = new Child(actor);
