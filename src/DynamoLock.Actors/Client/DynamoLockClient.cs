@@ -60,7 +60,8 @@ public sealed class DynamoLockClient
         var acquire = new Acquire(key, (options ?? AcquireOptions.Default) with { WaitTimeout = timeout });
         var acquired = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         var state = new LockHandleState();
-        var actor = _system.ActorOf(Props.Create(() => new LockHandleActor(_manager, acquire, acquired, state)));
+        // Props from the type and its arguments: the expression form compiles a lambda for every actor it creates.
+        var actor = _system.ActorOf(Props.Create(typeof(LockHandleActor), _manager, acquire, acquired, state));
         object answer;
         try
         {
