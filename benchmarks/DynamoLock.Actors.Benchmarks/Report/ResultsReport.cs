@@ -157,11 +157,11 @@ internal static class ResultsReport
         md.AppendLine("## 5. Scale").AppendLine();
         if (results.Scale.Count > 0)
         {
-            md.AppendLine("N idle locks held by one actor through one `LockManager` on the in-memory table, default lease 20 s and heartbeat 5 s. Memory: managed heap after a full compacting collection, before and after acquiring, divided by N; the in-memory table's own records are measured alone and shown apart (DynamoDB stores those). CPU: this process's CPU time over the window divided by the heartbeats the library counted (`dynamolock.heartbeats`).").AppendLine();
-            md.AppendLine("| locks | acquire all (s) | bytes per lock: holder | table record | total | heartbeats in window | CPU (% of one core) | CPU µs per heartbeat |").AppendLine("|---|---|---|---|---|---|---|---|");
+            md.AppendLine("N idle locks held by one actor through one `LockManager` on the in-memory table, default lease 20 s and heartbeat 5 s. Memory: managed heap after a full compacting collection, before and after acquiring, divided by N; the in-memory table's own records are measured alone and shown apart (DynamoDB stores those). CPU: this process's CPU time over a window of whole heartbeat intervals starting half an interval after the last grant, less what the same node uses holding nothing (Akka's scheduler and dispatcher threads: the idle column), divided by the heartbeats the library counted (`dynamolock.heartbeats`).").AppendLine();
+            md.AppendLine("| locks | acquire all (s) | bytes per lock: holder | table record | total | heartbeats in window | CPU (% of one core) | idle node CPU (%) | CPU µs per heartbeat above idle |").AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var row in results.Scale)
             {
-                md.AppendLine(Invariant, $"| {row.Locks:N0} | {row.AcquireSeconds:0.00} | {row.HolderBytesPerLock:N0} | {row.TableBytesPerLock:N0} | {row.BytesPerLock:N0} | {row.Heartbeats:N0} in {row.WindowSeconds:0.0} s | {row.CpuPercentOfOneCore:0.0} | {row.CpuMicrosecondsPerHeartbeat:0.0} |");
+                md.AppendLine(Invariant, $"| {row.Locks:N0} | {row.AcquireSeconds:0.00} | {row.HolderBytesPerLock:N0} | {row.TableBytesPerLock:N0} | {row.BytesPerLock:N0} | {row.Heartbeats:N0} in {row.WindowSeconds:0.0} s | {row.CpuPercentOfOneCore:0.0} | {row.IdleCpuPercentOfOneCore:0.0} | {row.CpuMicrosecondsPerHeartbeat:0.0} |");
             }
 
             Chart(md, charts, prefix, "memory.png", "Memory per held lock");
