@@ -116,7 +116,9 @@ internal static class Charts
         target.LegendText = "target: 2 KB per held lock";
         target.LinePattern = LinePattern.Dashed;
         plot.Axes.Bottom.SetTicks(positions, rows.Select(r => $"{r.Locks:N0} locks").ToArray());
-        plot.Axes.Margins(bottom: 0);
+
+        // Room above the bars for the legend.
+        plot.Axes.SetLimitsY(0, Math.Max(2048, rows.Max(r => r.HolderBytesPerLock)) * 1.4);
         plot.Title("Managed memory per idle held lock (one LockManager)");
         plot.YLabel("bytes per lock");
         plot.ShowLegend(Alignment.UpperRight);
@@ -140,7 +142,7 @@ internal static class Charts
         plot.Title("Acquire + release throughput against dynalite (one node)");
         plot.XLabel("concurrent requesters");
         plot.YLabel("acquire+release pairs per second");
-        plot.Axes.Margins(bottom: 0);
+        plot.Axes.SetLimitsY(0, cells.Max(c => c.OpsPerSecond) * 1.25);
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }

@@ -87,6 +87,7 @@ internal static class ResultsReport
         if (results.Series("facade") is { } facade && results.Series("peer fail-open") is { } failOpen)
         {
             md.AppendLine().AppendLine($"Side by side: DynamoLockClient acquire+release p50 {Ms(facade.Summary.P50Ms)} ms against dynamodb-lock-client FailOpen {Ms(failOpen.Summary.P50Ms)} ms: the peer takes {failOpen.Summary.P50Ms / facade.Summary.P50Ms:0.00}x as long (p99 {failOpen.Summary.P99Ms / facade.Summary.P99Ms:0.00}x).");
+            md.AppendLine().AppendLine("Why: the peer's FailOpen acquire reads the record first (a consistent GetItem), and on finding a released record waits out the lease its release wrote (1 ms, a timer) before a conditional PutItem; DynamoLock.Actors takes a free lock in one conditional UpdateItem. FailClosed is one PutItem and one DeleteItem, but its locks never expire: a crashed holder keeps the lock until someone deletes it by hand, so it is not a lease and not comparable. The peer runs with an HTTP keep-alive agent, as the .NET SDK does by default.");
         }
 
         Chart(md, charts, prefix, "latency.png", "Acquire + release latency by percentile");
@@ -144,6 +145,7 @@ internal static class ResultsReport
             md.AppendLine($"| {row.Lease.TotalSeconds:0} s | {row.Seconds.Length} | {row.Mean:0.00} | {row.Min:0.00} | {row.Max:0.00} | {row.Mean - row.Lease.TotalSeconds:+0.00;-0.00} s |");
         }
 
+        md.AppendLine().AppendLine("Failover is counted from the kill, while the waiter counts the lease from its first read of the holder's last heartbeat, which was written up to a quarter lease before the kill: so failover can be shorter than the lease, by up to that quarter, and is longer by up to the drift allowance plus one refresh interval. The holder itself stopped treating the lock as held a safety margin (a fifth of the lease) after that heartbeat was sent.");
         Chart(md, charts, prefix, "failover.png", "Failover time against the lease duration");
     }
 
