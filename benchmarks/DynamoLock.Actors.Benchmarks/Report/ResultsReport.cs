@@ -205,7 +205,7 @@ internal static class ResultsReport
         }
 
         md.AppendLine("## Micro-benchmarks (BenchmarkDotNet, in process)").AppendLine();
-        md.AppendLine("What the library costs per acquire+release when the table answers at once (the in-memory table). Job: " + (results.Environment.Quick ? "Dry (one iteration: a check only)." : "ShortRun, in-process toolchain.")).AppendLine();
+        md.AppendLine("What the library costs per acquire+release when the table answers at once (the in-memory table). Job: " + (results.Environment.Quick ? "Dry (one iteration: a check only)." : "3 warm-up and 10 measured iterations, in-process toolchain.")).AppendLine();
         md.AppendLine("| benchmark | what | mean µs | median µs | allocated per op |").AppendLine("|---|---|---|---|---|");
         foreach (var row in results.Micro)
         {
