@@ -36,12 +36,6 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
 
-        // The lock actors' mailbox is looked up in the system's configuration; a manager created from plain Props (no
-        // Akka.Hosting) must still find it.
-        if (!Context.System.Settings.Config.HasPath(LockActorMailbox.ConfigPath))
-        {
-            Context.System.Settings.InjectTopLevelFallback(LockActorMailbox.MailboxConfig);
-        }
 
         Receive<Acquire>(OnAcquire);
         Receive<Release>(OnRelease);
@@ -75,6 +69,13 @@ public sealed class LockManager : ReceiveActor
     protected override void PreStart()
     {
         base.PreStart();
+
+        // Akka starts its scheduler on first use and blocks the caller until the scheduler's worker runs. When that first
+        // use is a burst of new lock actors starting their timers on every dispatcher thread at once, all of them block
+        // and the thread pool must grow until the worker gets going: acquiring 1,000 to 100,000 keys right after the
+        // system started stalled for 30 s to 4 min in about one run in ten. One use here, on one thread, starts it first.
+        Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
+
         var self = Self;
         var stopped = _stopped;
         var timeout = _settings.ShutdownReleaseTimeout;
@@ -329,7 +330,7 @@ public sealed class LockManager : ReceiveActor
             // Props from the type and its arguments: the expression form compiled a lambda for every lock actor, which
             // made acquiring 20,000 keys take 15.8 s instead of 0.7 s.
             var actor = Context.ActorOf(
-                Akka.Actor.Props.Create(typeof(LockActor), key, new LockKey(key), _table, _settings).WithMailbox(LockActorMailbox.ConfigPath),
+                Akka.Actor.Props.Create(typeof(LockActor), key, new LockKey(key), _table, _settings),
                 $"lock-{++_childCounter}");
             Context.Watch(actor);
             child = new Child(actor);
