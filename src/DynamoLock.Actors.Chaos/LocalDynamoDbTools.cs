@@ -11,16 +11,23 @@ public static class LocalDynamoDbTools
     public static string Directory => LazyDirectory.Value;
 
     /// <summary>Runs <c>npm ci</c> unless dynalite is installed already.</summary>
-    public static async Task EnsureInstalledAsync()
+    public static Task EnsureInstalledAsync() => EnsureNpmPackagesAsync(Directory, "dynalite");
+
+    /// <summary>
+    /// Runs <c>npm ci --ignore-scripts</c> in <paramref name="directory"/> (its package-lock.json pins what is installed)
+    /// unless <paramref name="markerPackage"/> is installed there already. Install scripts are skipped: the packages
+    /// used here need no native build.
+    /// </summary>
+    public static async Task EnsureNpmPackagesAsync(string directory, string markerPackage)
     {
-        var marker = Path.Combine(Directory, "node_modules", "dynalite", "package.json");
+        var marker = Path.Combine(directory, "node_modules", markerPackage, "package.json");
         if (File.Exists(marker))
         {
             return;
         }
 
         // A lock file serialises installs between test processes (dotnet test runs test projects in parallel).
-        await using var gate = await AcquireInstallLockAsync().ConfigureAwait(false);
+        await using var gate = await AcquireInstallLockAsync(directory).ConfigureAwait(false);
         if (File.Exists(marker))
         {
             return;
@@ -28,12 +35,11 @@ public static class LocalDynamoDbTools
 
         var start = new ProcessStartInfo("npm")
         {
-            WorkingDirectory = Directory,
+            WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // The in-memory store needs no native build, so install scripts are skipped.
         foreach (var argument in new[] { "ci", "--ignore-scripts", "--no-audit", "--no-fund" })
         {
             start.ArgumentList.Add(argument);
@@ -50,18 +56,18 @@ public static class LocalDynamoDbTools
         catch (OperationCanceledException)
         {
             npm.Kill(entireProcessTree: true);
-            throw new TimeoutException($"npm ci in {Directory} did not finish within 5 minutes.");
+            throw new TimeoutException($"npm ci in {directory} did not finish within 5 minutes.");
         }
 
         if (npm.ExitCode != 0)
         {
-            throw new InvalidOperationException($"npm ci in {Directory} failed with exit code {npm.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"npm ci in {directory} failed with exit code {npm.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
         }
     }
 
-    private static async Task<FileStream> AcquireInstallLockAsync()
+    private static async Task<FileStream> AcquireInstallLockAsync(string directory)
     {
-        var path = Path.Combine(Directory, ".install.lock");
+        var path = Path.Combine(directory, ".install.lock");
         for (var attempt = 0; ; attempt++)
         {
             try

@@ -15,11 +15,10 @@ internal sealed class LockNode : IAsyncDisposable
 
     private int _requesters;
 
-    private LockNode(ActorSystem system, IActorRef manager, ILockTable table)
+    private LockNode(ActorSystem system, IActorRef manager)
     {
         System = system;
         Manager = manager;
-        Table = table;
         Client = new DynamoLockClient(system, manager);
     }
 
@@ -27,15 +26,13 @@ internal sealed class LockNode : IAsyncDisposable
 
     public IActorRef Manager { get; }
 
-    public ILockTable Table { get; }
-
     public DynamoLockClient Client { get; }
 
     public static LockNode Start(string name, ILockTable table, DynamoLockSettings? settings = null)
     {
         var system = ActorSystem.Create(name, Quiet);
         var manager = system.ActorOf(LockManager.Props(table, (settings ?? new DynamoLockSettings()) with { OwnerName = $"{name}-{Environment.ProcessId}" }), "locks");
-        return new LockNode(system, manager, table);
+        return new LockNode(system, manager);
     }
 
     public Requester NewRequester() => new(System, Manager, $"requester-{Interlocked.Increment(ref _requesters)}");

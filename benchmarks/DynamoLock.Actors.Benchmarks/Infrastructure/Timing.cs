@@ -7,6 +7,9 @@ internal static class Timing
 {
     public static long Now() => Stopwatch.GetTimestamp();
 
+    /// <summary>The timestamp <paramref name="duration"/> after <paramref name="start"/>.</summary>
+    public static long After(long start, TimeSpan duration) => start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+
     public static double MillisecondsBetween(long start, long end) => (end - start) * 1000.0 / Stopwatch.Frequency;
 
     public static double MillisecondsSince(long start) => MillisecondsBetween(start, Now());

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DynamoLock.Actors.Benchmarks.Report;
+using DynamoLock.Actors.Chaos;
 
 namespace DynamoLock.Actors.Benchmarks.Scenarios;
 
@@ -23,7 +24,7 @@ internal static class PeerScenario
 
     public static async Task<PeerResult> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
     {
-        await NpmCiAsync(options.PeerDirectory, cancellationToken).ConfigureAwait(false);
+        await LocalDynamoDbTools.EnsureNpmPackagesAsync(options.PeerDirectory, "dynamodb-lock-client").ConfigureAwait(false);
         var output = await RunNodeAsync(options.PeerDirectory, ["bench.js", endpoint, options.LatencyIterations.ToString(), options.LatencyWarmup.ToString()], cancellationToken).ConfigureAwait(false);
         using var document = JsonDocument.Parse(output);
         var root = document.RootElement;
@@ -48,23 +49,10 @@ internal static class PeerScenario
 
     private static string Capitalise(string operation) => operation.Length == 0 ? operation : char.ToUpperInvariant(operation[0]) + operation[1..];
 
-    /// <summary>Installs the pinned peer packages (package-lock.json) unless they are installed already.</summary>
-    private static async Task NpmCiAsync(string directory, CancellationToken cancellationToken)
+    private static async Task<string> RunNodeAsync(string directory, string[] arguments, CancellationToken cancellationToken)
     {
-        if (File.Exists(Path.Combine(directory, "node_modules", "dynamodb-lock-client", "package.json")))
-        {
-            return;
-        }
-
-        // aws-sdk's only install script prints an end-of-support notice.
-        await RunAsync("npm", directory, ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static Task<string> RunNodeAsync(string directory, string[] arguments, CancellationToken cancellationToken) =>
-        RunAsync("node", directory, arguments, TimeSpan.FromMinutes(10), cancellationToken);
-
-    private static async Task<string> RunAsync(string program, string directory, string[] arguments, TimeSpan limit, CancellationToken cancellationToken)
-    {
+        const string program = "node";
+        var limit = TimeSpan.FromMinutes(10);
         var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = directory,
@@ -77,7 +65,7 @@ internal static class PeerScenario
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started; install Node.js and npm.");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started; install Node.js.");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -34,8 +34,8 @@ internal static class ThroughputScenario
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var warmUp = TimeSpan.FromMilliseconds(300);
-        var windowStart = Timing.Now() + (long)(warmUp.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(window.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var windowStart = Timing.After(Timing.Now(), warmUp);
+        var windowEnd = Timing.After(windowStart, window);
         var latencies = new List<double>[requesters];
         var loops = Enumerable.Range(0, requesters).Select(r =>
         {

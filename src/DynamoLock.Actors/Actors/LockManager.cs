@@ -36,7 +36,6 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
 
-
         Receive<Acquire>(OnAcquire);
         Receive<Release>(OnRelease);
         Receive<StoreLockData>(OnStoreData);
