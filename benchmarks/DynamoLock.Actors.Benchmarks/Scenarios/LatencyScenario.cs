@@ -113,7 +113,7 @@ internal static class LatencyScenario
 
     private static async Task FacadeAsync(DynamoLockClient client, string key, CancellationToken cancellationToken)
     {
-        var handle = await client.AcquireAsync(key, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var handle = await client.AcquireAsync(key, TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!await handle.ReleaseAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException("The facade release was refused.");

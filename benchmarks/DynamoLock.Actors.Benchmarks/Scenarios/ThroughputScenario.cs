@@ -54,7 +54,7 @@ internal static class ThroughputScenario
         {
             var key = $"{prefix}{Random.Shared.Next(keys)}";
             var start = Timing.Now();
-            var handle = await client.AcquireAsync(key, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            var handle = await client.AcquireAsync(key, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!await handle.ReleaseAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new InvalidOperationException($"'{key}' could not be released.");

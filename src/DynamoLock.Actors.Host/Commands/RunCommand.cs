@@ -65,17 +65,12 @@ internal static class RunCommand
             LockHandle handle;
             try
             {
-                handle = await client.AcquireAsync(key, wait, cancellationToken, options).ConfigureAwait(false);
+                handle = await client.AcquireAsync(key, wait, options, cancellationToken).ConfigureAwait(false);
             }
             catch (LockNotAcquiredException e)
             {
                 await Console.Error.WriteLineAsync($"dynamolock run: {e.Message}").ConfigureAwait(false);
-                return e.Reason switch
-                {
-                    _ when e.Reason.StartsWith("Invalid", StringComparison.Ordinal) => ExitCodes.Usage,
-                    _ when e.Reason.Contains("The lock table failed", StringComparison.Ordinal) || e.Reason.Contains("The lock table is unavailable", StringComparison.Ordinal) => ExitCodes.TableError,
-                    _ => ExitCodes.NotAcquired,
-                };
+                return ExitCodes.NotAcquired;
             }
 
             await using (handle.ConfigureAwait(false))

@@ -78,7 +78,7 @@ internal sealed class DemoWorker : ReceiveActor, IWithTimers
         });
         Receive<LockNotAcquired>(m =>
         {
-            if (m.Reason.Contains("shutting down", StringComparison.Ordinal))
+            if (m.Kind == LockRefusalKind.ShuttingDown)
             {
                 return;
             }

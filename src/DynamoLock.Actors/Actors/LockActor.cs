@@ -60,7 +60,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     // While waiting: the record observed and when its read was received.
     private LockRecord? _observed;
-    private string? _lastTableError;
+    private Exception? _lastTableError;
     private long _observedAt;
     private string? _takeOverVersion;
     private bool _yieldToOtherNodes;
@@ -122,15 +122,15 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
         foreach (var waiter in _waiters)
         {
-            waiter.Ref.Tell(new LockNotAcquired(_key, "The lock manager stopped.", null));
+            waiter.Ref.Tell(new LockNotAcquired(_key, LockRefusalKind.ShuttingDown, "The lock manager stopped."));
         }
 
         foreach (var reply in _releaseReplies)
         {
-            reply.Tell(new LockNotHeld(_key, "The lock manager stopped before the release completed; the lock expires after its lease."));
+            reply.Tell(new LockNotHeld(_key, LockRefusalKind.ShuttingDown, "The lock manager stopped before the release completed; the lock expires after its lease."));
         }
 
-        FailPendingData("The lock manager stopped.");
+        FailPendingData(LockRefusalKind.ShuttingDown, "The lock manager stopped.");
         base.PostStop();
     }
 
@@ -272,7 +272,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         var options = message.Options ?? AcquireOptions.Default;
         if (_shuttingDown)
         {
-            sender.Tell(new LockNotAcquired(_key, "The lock manager is shutting down.", null));
+            sender.Tell(new LockNotAcquired(_key, LockRefusalKind.ShuttingDown, "The lock manager is shutting down."));
             return;
         }
 
@@ -327,12 +327,12 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         {
             if (RemoveWaiter(Sender) is { } waiter)
             {
-                Sender.Tell(new LockNotHeld(_key, "The lock was not held yet; the pending acquire was cancelled."));
+                Sender.Tell(new LockNotHeld(_key, LockRefusalKind.Cancelled, "The lock was not held yet; the pending acquire was cancelled."));
                 AfterWaiterLeft(waiter);
                 return;
             }
 
-            Sender.Tell(new LockNotHeld(_key, _holder is null ? "The lock is not held on this node." : "The lock is held by another requester."));
+            Sender.Tell(new LockNotHeld(_key, LockRefusalKind.NotHeld, _holder is null ? "The lock is not held on this node." : "The lock is held by another requester."));
             return;
         }
 
@@ -345,7 +345,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         CommandReceived();
         if (!IsHolder(Sender, message.FencingToken) || _state == LockState.Releasing || _releaseRequested)
         {
-            Sender.Tell(new LockNotHeld(_key, "The lock is not held by the sender."));
+            Sender.Tell(new LockNotHeld(_key, LockRefusalKind.NotHeld, "The lock is not held by the sender."));
             return;
         }
 
@@ -355,7 +355,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
         catch (ArgumentException e)
         {
-            Sender.Tell(new LockNotHeld(_key, e.Message));
+            Sender.Tell(new LockNotHeld(_key, LockRefusalKind.InvalidRequest, $"Invalid data: {HumanText.Problem(e)}"));
             return;
         }
 
@@ -390,15 +390,17 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
 
         _waiters.Remove(waiter);
-        var held = _state != LockState.Acquiring
+        var refusal = _state != LockState.Acquiring
             ? NotAcquiredBecauseHeld()
+            : _lastTableError is { } error ? TableRefusal(error)
             : new LockNotAcquired(
                 _key,
-                _lastTableError is { } error ? $"The lock table is unavailable ({error})."
-                : ReferenceEquals(waiter, _writeFor) ? "The acquire was still waiting for the lock table's answer."
-                : "Another requester on this node is acquiring it.",
-                null);
-        waiter.Ref.Tell(held with { Reason = $"Not acquired within {waiter.Options.WaitTimeout}: {held.Reason}" });
+                LockRefusalKind.WaitTimedOut,
+                ReferenceEquals(waiter, _writeFor) ? "the acquire was still waiting for the lock table's answer." : "another requester on this node is acquiring it.");
+
+        // A wait that ran out while the lock was held is contention; one that ran out while the table kept failing says so.
+        var kind = refusal.Kind == LockRefusalKind.HeldElsewhere ? LockRefusalKind.WaitTimedOut : refusal.Kind;
+        waiter.Ref.Tell(refusal with { Kind = kind, Reason = $"Not acquired within {HumanText.Duration(waiter.Options.WaitTimeout)}: {Uncapitalised(refusal.Reason)}" });
         AfterWaiterLeft(waiter);
     }
 
@@ -406,7 +408,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     {
         CommandReceived();
         _shuttingDown = true;
-        FailWaiters(_ => true, "The lock manager is shutting down.", null);
+        FailWaiters(_ => true, new LockNotAcquired(_key, LockRefusalKind.ShuttingDown, "The lock manager is shutting down."));
         if (_state == LockState.Idle)
         {
             Sender.Tell(new AllLocksReleased(_key));
@@ -491,7 +493,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                 _waiters.RemoveFirst();
                 Timers.Cancel(("wait", holder.Id));
                 Hold(holder, granted.Record, message.SentAt);
-                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, "The lock is held by another requester on this node.", _settings.OwnerName);
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, new LockNotAcquired(_key, LockRefusalKind.HeldElsewhere, "The lock is held by another requester on this node.", _settings.OwnerName));
                 return;
 
             case AcquireResult.Held held:
@@ -508,7 +510,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                     return;
                 }
 
-                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock is held by '{held.Holder.OwnerName}'.", held.Holder.OwnerName);
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, HeldBy(held.Holder));
                 if (_waiters.Count == 0)
                 {
                     BecomeIdle();
@@ -525,15 +527,15 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     {
         if (!IsTransient(message.Error))
         {
-            _log.Error(message.Error, "Acquiring lock '{0}' failed: {1}", _key, message.Error.Message);
-            FailWaiters(_ => true, $"The lock table failed: {message.Error.Message}", null);
+            LogTableError("Acquiring", message.Error);
+            FailWaiters(_ => true, TableRefusal(message.Error));
             BecomeIdle();
             return;
         }
 
         _log.Warning("Acquiring lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
-        _lastTableError = message.Error.Message;
-        FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, $"The lock table is unavailable: {message.Error.Message}", null);
+        _lastTableError = message.Error;
+        FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, TableRefusal(message.Error));
         if (_waiters.Count == 0)
         {
             BecomeIdle();
@@ -590,8 +592,8 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     {
         if (!IsTransient(message.Error))
         {
-            _log.Error(message.Error, "Reading lock '{0}' failed: {1}", _key, message.Error.Message);
-            FailWaiters(_ => true, $"The lock table failed: {message.Error.Message}", null);
+            LogTableError("Reading", message.Error);
+            FailWaiters(_ => true, TableRefusal(message.Error));
             BecomeIdle();
             return;
         }
@@ -824,7 +826,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         var old = _holder!;
         _holder = null;
         _releaseRequested = false;
-        FailPendingData("The lock was released.");
+        FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
         Publish(new LockReleased(_key, previous.FencingToken), ReleaseRecipients(old));
         _releaseReplies.Clear();
         _holderRevoked = false;
@@ -882,12 +884,12 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
         foreach (var reply in _releaseReplies)
         {
-            reply.Tell(new LockNotHeld(_key, $"The lock had been lost ({reason}) before it was released."));
+            reply.Tell(new LockNotHeld(_key, LockRefusalKind.Lost, $"The lock had been lost ({reason}) before it was released."));
         }
 
         _releaseReplies.Clear();
         _releaseRequested = false;
-        FailPendingData($"The lock was lost ({reason}).");
+        FailPendingData(LockRefusalKind.Lost, $"The lock was lost ({reason}).");
         var alreadyTold = _holderRevoked;
         Unhold();
         if (!alreadyTold)
@@ -953,20 +955,34 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
 
         // The holder has stopped heartbeating, so the record frees itself after its lease; nothing is left held here.
-        _log.Warning("Releasing lock '{0}' failed ({1}); it will expire after its lease instead.", _key, message.Error.Message);
-        FinishRelease();
+        var expiresIn = _holder?.Timing.LeaseDuration is { } lease ? $"it expires {HumanText.Duration(lease)} after its last heartbeat" : "it is fail-closed and stays held until an operator releases it";
+        _log.Warning("Could not release lock {0} ({1}): {2}; {3}.", HumanText.Key(_key), LockRefusals.KindOf(message.Error), HumanText.Problem(message.Error), expiresIn);
+        FinishRelease(new LockNotHeld(_key, LockRefusals.KindOf(message.Error), $"Could not release the lock: {HumanText.Problem(message.Error)}; {expiresIn}.") { Cause = message.Error });
     }
 
-    private void FinishRelease()
+    /// <summary>Ends a holding by a release: written, or (<paramref name="failed"/>) given up after the table kept failing.</summary>
+    private void FinishRelease(LockNotHeld? failed = null)
     {
         _attempt = 0;
         var holder = _holder;
         var token = _record!.FencingToken;
         var recipients = holder is null ? _releaseReplies.ToList() : ReleaseRecipients(holder);
         _releaseRequested = false;
-        FailPendingData("The lock was released.");
+        FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
         Unhold();
-        if (holder is not null)
+        if (holder is not null && failed is not null)
+        {
+            // Whoever asked hears that the release failed; subscribers hear that the grant ended without one.
+            foreach (var reply in _releaseReplies.Distinct())
+            {
+                reply.Tell(failed);
+            }
+
+            LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", LockLossReason.TableError.ToString()));
+            Publish(new LockLost(_key, token, LockLossReason.TableError), []);
+            UnwatchIfGone(holder.Ref);
+        }
+        else if (holder is not null)
         {
             LockMetrics.Releases.Add(1);
             _log.Debug("Lock '{0}' (fencing token {1}) released.", _key, token);
@@ -1027,8 +1043,20 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         && (_holder.Ref.Equals(sender) || fencingToken == _record.FencingToken);
 
     private LockNotAcquired NotAcquiredBecauseHeld() => _state == LockState.Waiting && _observed is not null
-        ? new LockNotAcquired(_key, $"The lock is held by '{_observed.OwnerName}'.", _observed.OwnerName)
-        : new LockNotAcquired(_key, "The lock is held by another requester on this node.", _settings.OwnerName);
+        ? HeldBy(_observed)
+        : new LockNotAcquired(_key, LockRefusalKind.HeldElsewhere, "The lock is held by another requester on this node.", _settings.OwnerName);
+
+    private LockNotAcquired HeldBy(LockRecord holder) =>
+        new(_key, LockRefusalKind.HeldElsewhere, $"The lock is held by '{holder.OwnerName}'.", holder.OwnerName);
+
+    private LockNotAcquired TableRefusal(Exception error) =>
+        new(_key, LockRefusals.KindOf(error), $"The lock table {(IsTransient(error) ? "is unavailable" : "failed")}: {HumanText.Problem(error)}") { Cause = error };
+
+    private void LogTableError(string operation, Exception error) =>
+        _log.Error("{0} lock {1} failed ({2}): {3}", operation, HumanText.Key(_key), LockRefusals.KindOf(error), HumanText.Problem(error));
+
+    private static string Uncapitalised(string text) =>
+        text.Length > 1 && char.IsUpper(text[0]) && !char.IsUpper(text[1]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
 
     private Requester? RemoveWaiter(IActorRef actor)
     {
@@ -1055,22 +1083,22 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
     }
 
-    private void FailWaiters(Func<Requester, bool> which, string reason, string? currentOwner)
+    private void FailWaiters(Func<Requester, bool> which, LockNotAcquired refusal)
     {
         foreach (var waiter in _waiters.Where(which).ToList())
         {
             _waiters.Remove(waiter);
             Timers.Cancel(("wait", waiter.Id));
-            waiter.Ref.Tell(new LockNotAcquired(_key, reason, currentOwner));
+            waiter.Ref.Tell(refusal);
             UnwatchIfGone(waiter.Ref);
         }
     }
 
-    private void FailPendingData(string reason)
+    private void FailPendingData(LockRefusalKind kind, string reason)
     {
         foreach (var reply in _dataReplies)
         {
-            reply.Tell(new LockNotHeld(_key, reason));
+            reply.Tell(new LockNotHeld(_key, kind, reason));
         }
 
         _dataReplies.Clear();

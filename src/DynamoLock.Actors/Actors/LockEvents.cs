@@ -17,9 +17,14 @@ public sealed record LockAcquired(string Key, long FencingToken, ReadOnlyMemory<
 
 /// <summary>The lock was not acquired.</summary>
 /// <param name="Key">The lock name.</param>
-/// <param name="Reason">Why, in words: held by someone else until the wait ran out, bad options, a table error.</param>
+/// <param name="Kind">Why, as a kind to decide on.</param>
+/// <param name="Reason">Why, in words for people: who holds it, which option is wrong, what the table said.</param>
 /// <param name="CurrentOwner">The owner name of the current holder, when known.</param>
-public sealed record LockNotAcquired(string Key, string Reason, string? CurrentOwner);
+public sealed record LockNotAcquired(string Key, LockRefusalKind Kind, string Reason, string? CurrentOwner = null)
+{
+    /// <summary>The lock table's exception behind a table kind, when there is one (for logs; not sent across nodes).</summary>
+    public Exception? Cause { get; init; }
+}
 
 /// <summary>
 /// The lock is no longer held: stop the work it protects now. Sent before the safe deadline passes, that is, before
@@ -35,10 +40,19 @@ public sealed record LockLost(string Key, long FencingToken, LockLossReason Reas
 /// <param name="FencingToken">The token of the grant that was released.</param>
 public sealed record LockReleased(string Key, long FencingToken) : ILockEvent;
 
-/// <summary>A release or data write was refused: the sender does not hold the lock.</summary>
+/// <summary>
+/// A release or data write was refused or failed: the sender does not hold the lock (<see cref="LockRefusalKind.NotHeld"/>,
+/// <see cref="LockRefusalKind.Lost"/>, <see cref="LockRefusalKind.Cancelled"/> for a pending acquire), the request was
+/// invalid, or the table failed (a release that failed for good leaves the record to expire after its lease).
+/// </summary>
 /// <param name="Key">The lock name.</param>
-/// <param name="Reason">Why, in words.</param>
-public sealed record LockNotHeld(string Key, string Reason);
+/// <param name="Kind">Why, as a kind to decide on.</param>
+/// <param name="Reason">Why, in words for people.</param>
+public sealed record LockNotHeld(string Key, LockRefusalKind Kind, string Reason)
+{
+    /// <summary>The lock table's exception behind a table kind, when there is one (for logs; not sent across nodes).</summary>
+    public Exception? Cause { get; init; }
+}
 
 /// <summary>Data was stored with a held lock.</summary>
 /// <param name="Key">The lock name.</param>

@@ -126,20 +126,20 @@ public sealed class LockManager : ReceiveActor
         }
         catch (ArgumentException e)
         {
-            Sender.Tell(new LockNotAcquired(key ?? string.Empty, $"Invalid acquire request: {e.Message}", null));
+            Sender.Tell(new LockNotAcquired(key ?? string.Empty, LockRefusalKind.InvalidRequest, $"Invalid acquire request: {HumanText.Problem(e)}"));
             return;
         }
 
         if (_shuttingDown)
         {
-            Sender.Tell(new LockNotAcquired(key, "The lock manager is shutting down.", null));
+            Sender.Tell(new LockNotAcquired(key, LockRefusalKind.ShuttingDown, "The lock manager is shutting down."));
             return;
         }
 
         if (Sender.Path.Elements.FirstOrDefault() == "temp")
         {
             // An Ask's temporary actor would become the holder and stop as soon as it has the answer, releasing the lock.
-            Sender.Tell(new LockNotAcquired(key, "Acquire was sent with Ask: the temporary asker would hold the lock and release it as soon as it stops. Send Acquire from the actor that holds the lock, or use DynamoLockClient.", null));
+            Sender.Tell(new LockNotAcquired(key, LockRefusalKind.InvalidRequest, "Acquire was sent with Ask: the temporary asker would hold the lock and release it as soon as it stops. Send Acquire from the actor that holds the lock, or use DynamoLockClient."));
             return;
         }
 
@@ -150,13 +150,13 @@ public sealed class LockManager : ReceiveActor
     {
         if (Invalid(message.Key) is { } problem)
         {
-            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, problem));
+            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, LockRefusalKind.InvalidRequest, problem));
             return;
         }
 
         if (!Route(message.Key, message, create: false))
         {
-            Sender.Tell(new LockNotHeld(message.Key, "The lock is not held on this node."));
+            Sender.Tell(new LockNotHeld(message.Key, LockRefusalKind.NotHeld, "The lock is not held on this node."));
         }
     }
 
@@ -172,19 +172,19 @@ public sealed class LockManager : ReceiveActor
             }
             catch (ArgumentException e)
             {
-                problem = $"Invalid data: {e.Message}";
+                problem = $"Invalid data: {HumanText.Problem(e)}";
             }
         }
 
         if (problem is not null)
         {
-            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, problem));
+            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, LockRefusalKind.InvalidRequest, problem));
             return;
         }
 
         if (!Route(message.Key, message, create: false))
         {
-            Sender.Tell(new LockNotHeld(message.Key, "The lock is not held on this node."));
+            Sender.Tell(new LockNotHeld(message.Key, LockRefusalKind.NotHeld, "The lock is not held on this node."));
         }
     }
 
@@ -351,7 +351,7 @@ public sealed class LockManager : ReceiveActor
         }
         catch (ArgumentException e)
         {
-            return $"Invalid key: {e.Message}";
+            return $"Invalid key: {HumanText.Problem(e)}";
         }
     }
 

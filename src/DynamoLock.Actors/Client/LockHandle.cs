@@ -53,6 +53,10 @@ public sealed class LockHandle : IAsyncDisposable
 
     /// <summary>Releases the lock; calling it again returns the first call's outcome.</summary>
     /// <returns><see langword="true"/> when released; <see langword="false"/> when it had been lost.</returns>
+    /// <exception cref="Table.LockTableException">
+    /// The release write failed for good (the table is missing, misconfigured or kept failing): the lock is no longer
+    /// renewed and expires one lease after its last heartbeat (a fail-closed lock stays held until an operator releases it).
+    /// </exception>
     public Task<bool> ReleaseAsync(CancellationToken cancellationToken = default)
     {
         if (_release is null)
@@ -68,12 +72,19 @@ public sealed class LockHandle : IAsyncDisposable
         return _state.AnswerOrStoppedAsync(_release, () => !IsLost, cancellationToken);
     }
 
-    /// <summary>Releases the lock (waiting at most the client's release timeout) and frees the handle.</summary>
+    /// <summary>
+    /// Releases the lock (waiting at most the client's release timeout) and frees the handle. Never throws: call
+    /// <see cref="ReleaseAsync"/> first to hear whether the release was written (the lock actor logs a failed one).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             await ReleaseAsync().WaitAsync(_releaseTimeout).ConfigureAwait(false);
+        }
+        catch (Table.LockTableException)
+        {
+            // The record expires after its lease; ReleaseAsync's caller hears why, and the lock actor logged it.
         }
         catch (TimeoutException)
         {

@@ -58,10 +58,7 @@ internal sealed class LockHandleActor : ReceiveActor
         {
             _holding = false;
             _state.MarkLost(m.Reason);
-            foreach (var release in _releases)
-            {
-                release.TrySetResult(false);
-            }
+            CompleteReleases(false);
 
             FailDataWrites();
             Context.Stop(Self);
@@ -83,7 +80,7 @@ internal sealed class LockHandleActor : ReceiveActor
             FailDataWrites();
             Context.Stop(Self);
         });
-        Receive<LockNotHeld>(_ =>
+        Receive<LockNotHeld>(m =>
         {
             if (_dataWrites.TryDequeue(out var write))
             {
@@ -91,12 +88,29 @@ internal sealed class LockHandleActor : ReceiveActor
                 return;
             }
 
-            foreach (var release in _releases)
+            switch (m.Kind)
             {
-                release.TrySetResult(false);
-            }
+                case LockRefusalKind.Lost:
+                    // The lock actor answers pending requests before it publishes LockLost, which carries the real
+                    // reason: stay until it arrives so the handle reports that reason.
+                    CompleteReleases(false);
+                    return;
+                case LockRefusalKind.TableMissing or LockRefusalKind.Misconfigured or LockRefusalKind.TableError or LockRefusalKind.TableUnavailable:
+                    // The release write failed for good: the caller hears why; the record expires after its lease.
+                    var error = LockRefusals.ToException(m.Key, m.Kind, m.Reason, m.Cause);
+                    foreach (var release in _releases)
+                    {
+                        release.TrySetException(error);
+                    }
 
-            Context.Stop(Self);
+                    _holding = false;
+                    Context.Stop(Self);
+                    return;
+                default:
+                    CompleteReleases(false);
+                    Context.Stop(Self);
+                    return;
+            }
         });
         Receive<LockDataStored>(_ =>
         {
@@ -144,6 +158,14 @@ internal sealed class LockHandleActor : ReceiveActor
         FailDataWrites();
         _state.MarkStopped();
         base.PostStop();
+    }
+
+    private void CompleteReleases(bool released)
+    {
+        foreach (var release in _releases)
+        {
+            release.TrySetResult(released);
+        }
     }
 
     private void FailDataWrites()

@@ -347,7 +347,7 @@ public sealed class DynamoDbLockTable : ILockTable
         var range = table.KeySchema?.FirstOrDefault(k => k.KeyType == KeyType.RANGE)?.AttributeName;
         if (hash != _options.PartitionKeyName || range != _options.SortKeyName)
         {
-            throw new LockTableException(
+            throw new LockTableConfigurationException(
                 $"DynamoDB table '{_options.TableName}' has the key schema (partition key '{hash}', sort key '{range ?? "none"}') but the lock table is configured for " +
                 $"(partition key '{_options.PartitionKeyName}', sort key '{_options.SortKeyName ?? "none"}'). Set PartitionKeyName/SortKeyName to match the table, or use another table.");
         }
@@ -509,7 +509,13 @@ public sealed class DynamoDbLockTable : ILockTable
             return false;
         }
 
-        return e is not AmazonServiceException service || (int)service.StatusCode >= 500 || service.StatusCode == 0;
+        if (e is AmazonServiceException service)
+        {
+            return (int)service.StatusCode >= 500 || service.StatusCode == 0;
+        }
+
+        // The SDK failing with nothing underneath (no credentials, no region) never sent the request.
+        return e is not AmazonClientException { InnerException: null };
     }
 
     private static bool IsTransient(AmazonServiceException e) =>
@@ -530,14 +536,39 @@ public sealed class DynamoDbLockTable : ILockTable
             $"call EnsureTableAsync, or create a table with partition key '{_options.PartitionKeyName}' (S){(_options.SortKeyName is { } sk ? $" and sort key '{sk}' (S)" : string.Empty)}.",
             e),
         AmazonServiceException service when IsTransient(service) => Unavailable(operation, e),
+        AmazonServiceException service when IsAccessDenied(service) => new LockTableConfigurationException(
+            $"{operation} on DynamoDB table '{_options.TableName}' was refused ({service.ErrorCode}): {FirstLine(service.Message)} " +
+            "Check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the instance role) and that they allow the table's actions.",
+            e),
         AmazonServiceException { ErrorCode: "ValidationException" } service when service.Message.Contains("key", StringComparison.OrdinalIgnoreCase) =>
-            new LockTableException(
+            new LockTableConfigurationException(
                 $"{operation} on DynamoDB table '{_options.TableName}' was rejected: {service.Message}. Check that the table's key schema is partition key " +
                 $"'{_options.PartitionKeyName}' (S){(_options.SortKeyName is { } sk2 ? $" and sort key '{sk2}' (S)" : string.Empty)}.",
                 e),
         AmazonServiceException service => new LockTableException($"{operation} on DynamoDB table '{_options.TableName}' was rejected ({service.ErrorCode}): {service.Message}", e),
+
+        // The SDK failed before sending anything, with nothing underneath: no credentials could be resolved, or no region
+        // or endpoint is configured. Network failures carry their cause (HttpRequestException, IOException, timeouts).
+        AmazonClientException { InnerException: null } client => new LockTableConfigurationException(
+            $"{operation} on DynamoDB table '{_options.TableName}' could not be sent: {FirstLine(client.Message)} " +
+            "Set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and a region (AWS_REGION), " +
+            "or point at a local server with AWS_ENDPOINT_URL_DYNAMODB.",
+            e),
         _ => Unavailable(operation, e),
     };
+
+    /// <summary>Answers that mean the caller is not allowed in: missing, invalid, expired or insufficient credentials.</summary>
+    private static bool IsAccessDenied(AmazonServiceException e) =>
+        e.StatusCode == HttpStatusCode.Forbidden
+        || e.ErrorCode is "AccessDeniedException" or "UnrecognizedClientException" or "InvalidSignatureException" or "MissingAuthenticationTokenException"
+            or "ExpiredTokenException" or "IncompleteSignatureException" or "InvalidClientTokenId" or "SignatureDoesNotMatch";
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        var line = (end >= 0 ? message[..end] : message).Trim();
+        return line.EndsWith('.') || line.EndsWith(':') ? line.TrimEnd(':') + (line.EndsWith(':') ? "." : string.Empty) : line + ".";
+    }
 
     private static string EncodeToken(Dictionary<string, AttributeValue> lastEvaluatedKey) =>
         Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(lastEvaluatedKey.ToDictionary(p => p.Key, p => p.Value.S)));

@@ -43,3 +43,17 @@ public sealed class LockTableUnavailableException : LockTableException
     /// <inheritdoc />
     public override bool IsTransient => true;
 }
+
+/// <summary>
+/// The table cannot be called as configured: no AWS credentials were found, they were rejected or are not allowed to
+/// call the table, no region or endpoint is set, or the table's key schema does not match the settings. Retrying will
+/// not help; the message says what to set.
+/// </summary>
+public sealed class LockTableConfigurationException : LockTableException
+{
+    /// <summary>Creates the exception.</summary>
+    public LockTableConfigurationException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

@@ -95,7 +95,7 @@ public sealed class DynamoLockClientTests : LockTestKit
         var key = NewKey();
         var held = await _client.AcquireAsync(key, TimeSpan.FromSeconds(5));
         using var cancel = new CancellationTokenSource();
-        var waiting = _client.AcquireAsync(key, Timeout.InfiniteTimeSpan, cancel.Token);
+        var waiting = _client.AcquireAsync(key, Timeout.InfiniteTimeSpan, cancellationToken: cancel.Token);
         await AwaitAssertAsync(async () => Assert.Equal(1, (await _client.GetStatusAsync(key)).Locks.Single().Waiters));
 
         await cancel.CancelAsync();
@@ -124,10 +124,10 @@ public sealed class DynamoLockClientTests : LockTestKit
     public async Task Invalid_input_is_an_argument_error()
     {
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _client.TryAcquireAsync(""));
-        var tooLong = await Assert.ThrowsAsync<LockNotAcquiredException>(() => _client.AcquireAsync("k", TimeSpan.Zero, options: new AcquireOptions { LeaseDuration = TimeSpan.FromDays(30) }));
+        var tooLong = await Assert.ThrowsAsync<ArgumentException>(() => _client.AcquireAsync("k", TimeSpan.Zero, options: new AcquireOptions { LeaseDuration = TimeSpan.FromDays(30) }));
 
         Assert.Contains("must not be empty", empty.Message, StringComparison.Ordinal);
-        Assert.Contains("LeaseDuration", tooLong.Reason, StringComparison.Ordinal);
+        Assert.Contains("LeaseDuration", tooLong.Message, StringComparison.Ordinal);
     }
 }
 
@@ -144,11 +144,14 @@ public sealed class MissingTableTests(DynamoDbTableFixture fixture, ITestOutputH
 
         for (var i = 0; i < 3; i++)
         {
-            var error = await Assert.ThrowsAsync<LockNotAcquiredException>(() => client.AcquireAsync("orders", TimeSpan.FromSeconds(5)));
-            Assert.Contains("'missing-locks' does not exist", error.Reason, StringComparison.Ordinal);
+            // A missing table is a configuration error at once, not contention that waits out the 5 s.
+            var error = await Assert.ThrowsAsync<LockTableNotFoundException>(() => client.AcquireAsync("orders", TimeSpan.FromSeconds(5)));
+            Assert.Contains("'missing-locks' does not exist", error.Message, StringComparison.Ordinal);
+            Assert.Equal("missing-locks", error.TableName);
+            await Assert.ThrowsAsync<LockTableNotFoundException>(() => client.TryAcquireAsync("orders"));
         }
 
-        Assert.Equal(3, table["TryAcquire"]);
+        Assert.Equal(6, table["TryAcquire"]);
         Assert.False(Sys.WhenTerminated.IsCompleted);
         var working = new DynamoLockClient(Sys, StartManager(fixture.Table, FastSettings("node-present")));
         await using var handle = await working.AcquireAsync($"orders/{Guid.NewGuid():N}", TimeSpan.FromSeconds(5));

@@ -195,7 +195,8 @@ public sealed class LockManagerTests : LockTestKit
         waiter.Send(_manager, new Acquire(key, AcquireOptions.Wait(TimeSpan.FromMilliseconds(300))));
 
         var refused = waiter.ExpectMsg<LockNotAcquired>();
-        Assert.StartsWith("Not acquired within 00:00:00.3", refused.Reason, StringComparison.Ordinal);
+        Assert.Equal(LockRefusalKind.WaitTimedOut, refused.Kind);
+        Assert.StartsWith("Not acquired within 300ms: the lock is held by", refused.Reason, StringComparison.Ordinal);
         AwaitAssert(() => Assert.Equal(0, Status(key)?.Waiters));
     }
 

@@ -104,8 +104,8 @@ public sealed class DynamoDbLockTableTests(DynamoDbTableFixture fixture) : IClas
         });
         var table = new DynamoDbLockTable(fixture.Client, new DynamoDbLockTableOptions { TableName = name });
 
-        var ensure = await Assert.ThrowsAsync<LockTableException>(() => table.EnsureTableAsync());
-        var acquire = await Assert.ThrowsAsync<LockTableException>(() => table.TryAcquireAsync(new AcquireLockRequest(NewKey(), "owner-a", Lease)));
+        var ensure = await Assert.ThrowsAsync<LockTableConfigurationException>(() => table.EnsureTableAsync());
+        var acquire = await Assert.ThrowsAsync<LockTableConfigurationException>(() => table.TryAcquireAsync(new AcquireLockRequest(NewKey(), "owner-a", Lease)));
 
         Assert.Contains("partition key 'id'", ensure.Message, StringComparison.Ordinal);
         Assert.Contains("partition key 'key'", ensure.Message, StringComparison.Ordinal);
