@@ -94,7 +94,7 @@ public sealed record DynamoLockSettings
         Positive(ShutdownReleaseTimeout, nameof(ShutdownReleaseTimeout));
         if (DriftAllowance < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(DriftAllowance), DriftAllowance, $"DriftAllowance must not be negative (got {DriftAllowance}).");
+            throw new ArgumentOutOfRangeException(nameof(DriftAllowance), DriftAllowance, $"DriftAllowance must not be negative (got {Format(DriftAllowance)}).");
         }
 
         if (MaxLocalHandOffs < 0)
@@ -114,7 +114,7 @@ public sealed record DynamoLockSettings
         ArgumentNullException.ThrowIfNull(options);
         if (options.WaitTimeout < TimeSpan.Zero && options.WaitTimeout != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(options.WaitTimeout), options.WaitTimeout, $"WaitTimeout must be zero (try once), positive, or Timeout.InfiniteTimeSpan (got {options.WaitTimeout}).");
+            throw new ArgumentOutOfRangeException(nameof(options.WaitTimeout), options.WaitTimeout, $"WaitTimeout must be zero (try once), positive, or Timeout.InfiniteTimeSpan (got {Format(options.WaitTimeout)}).");
         }
 
         LockValidation.Data(options.Data, nameof(options.Data));
@@ -156,7 +156,7 @@ public sealed record DynamoLockSettings
         }
     }
 
-    private static string Format(TimeSpan value) => value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + " ms";
+    private static string Format(TimeSpan value) => HumanText.Duration(value);
 }
 
 /// <summary>The lease timing of one acquisition.</summary>

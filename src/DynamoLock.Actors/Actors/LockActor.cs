@@ -371,7 +371,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     {
         if (_holder?.Ref.Equals(requester) == true)
         {
-            _log.Info("Holder {0} of lock '{1}' stopped; releasing the lock.", requester.Path, _key);
+            _log.Info("Holder {0} of lock {1} stopped; releasing the lock.", requester.Path, HumanText.Key(_key));
             RequestRelease(revoke: false);
         }
 
@@ -504,7 +504,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                 Observe(held.Holder, Now);
                 if (_waiters.Count > 0 && IsAbandoned(held.Holder))
                 {
-                    _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, held.Holder.OwnerName, held.Holder.LeaseDuration);
+                    _log.Info("Lock {0} held by '{1}' was not renewed for its lease of {2}; taking it over.", HumanText.Key(_key), held.Holder.OwnerName, HumanText.Duration(held.Holder.LeaseDuration ?? TimeSpan.Zero));
                     _takeOverVersion = held.Holder.RecordVersionNumber;
                     StartAcquire();
                     return;
@@ -533,7 +533,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
             return;
         }
 
-        _log.Warning("Acquiring lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
+        _log.Warning("Acquiring lock {0} failed transiently, retrying: {1}", HumanText.Key(_key), HumanText.Problem(message.Error));
         _lastTableError = message.Error;
         FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, TableRefusal(message.Error));
         if (_waiters.Count == 0)
@@ -578,7 +578,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
         else if (IsAbandoned(record))
         {
-            _log.Info("Lock '{0}' held by '{1}' was not renewed for its lease of {2}; taking it over.", _key, record.OwnerName, record.LeaseDuration);
+            _log.Info("Lock {0} held by '{1}' was not renewed for its lease of {2}; taking it over.", HumanText.Key(_key), record.OwnerName, HumanText.Duration(record.LeaseDuration ?? TimeSpan.Zero));
             _takeOverVersion = record.RecordVersionNumber;
             StartAcquire();
         }
@@ -664,7 +664,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
 
         LockMetrics.Acquisitions.Add(1);
-        _log.Debug("Lock '{0}' acquired by {1} with fencing token {2}.", _key, holder.Ref.Path, record.FencingToken);
+        _log.Debug("Lock {0} acquired by {1} with fencing token {2}.", HumanText.Key(_key), holder.Ref.Path, record.FencingToken);
         BecomeHeld();
         ScheduleHolderTimers();
         Publish(new LockAcquired(_key, record.FencingToken, record.Data), holder.Ref);
@@ -852,13 +852,13 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     {
         if (!IsTransient(message.Error))
         {
-            _log.Error(message.Error, "Heartbeat of lock '{0}' failed: {1}", _key, message.Error.Message);
+            LogTableError("Heartbeat of", message.Error);
             Lose(LockLossReason.TableError, null);
             return;
         }
 
         LockMetrics.HeartbeatFailures.Add(1);
-        _log.Warning("Heartbeat of lock '{0}' failed transiently, retrying: {1}", _key, message.Error.Message);
+        _log.Warning("Heartbeat of lock {0} failed transiently, retrying: {1}", HumanText.Key(_key), HumanText.Problem(message.Error));
         BecomeHeld();
         var retry = Backoff(++_attempt);
         if (_holder!.Timing.HeartbeatInterval is { } heartbeat && retry > heartbeat / 2)
@@ -875,7 +875,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         var token = _record!.FencingToken;
         var holder = _holder;
         _op++;
-        _log.Warning("Lock '{0}' (fencing token {1}) lost: {2}{3}.", _key, token, reason, current is null ? string.Empty : $", now owned by '{current.OwnerName}'");
+        _log.Warning("Lock {0} (fencing token {1}) lost: {2}{3}.", HumanText.Key(_key), token, reason, current is null ? string.Empty : $", now owned by '{current.OwnerName}'");
         if (!_holderRevoked)
         {
             // A revoked grant was counted (and published) as lost when it was revoked.
@@ -985,7 +985,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         else if (holder is not null)
         {
             LockMetrics.Releases.Add(1);
-            _log.Debug("Lock '{0}' (fencing token {1}) released.", _key, token);
+            _log.Debug("Lock {0} (fencing token {1}) released.", HumanText.Key(_key), token);
             Publish(new LockReleased(_key, token), recipients);
             UnwatchIfGone(holder.Ref);
         }

@@ -27,6 +27,7 @@ public sealed class DynamoDbLease : Lease
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile LockHandle? _handle;
     private volatile Action<Exception?>? _lostCallback;
+    private string? _lastFailure;
 
     /// <summary>Created by Akka's <c>LeaseProvider</c>.</summary>
     public DynamoDbLease(LeaseSettings settings, ExtendedActorSystem system)
@@ -66,13 +67,21 @@ public sealed class DynamoDbLease : Lease
             {
                 // If the grant still arrives, give it back: nobody will use it.
                 _ = attempt.ContinueWith(t => t.Result?.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
-                throw new LeaseTimeoutException($"Acquiring lease '{Settings.LeaseName}' did not complete within {_operationTimeout}.", e);
+                throw new LeaseTimeoutException($"Acquiring lease '{Settings.LeaseName}' did not complete within {HumanText.Duration(_operationTimeout)}.", e);
+            }
+            catch (Exception e) when (e is Table.LockTableException or ArgumentException)
+            {
+                // Not contention: a missing table or bad credentials must not look like "held elsewhere" forever, or a
+                // singleton silently never starts. The task fails (as Akka's Azure lease does) and the problem is logged.
+                throw Failed(e);
             }
 
             if (handle is null)
             {
                 return false;
             }
+
+            _lastFailure = null;
 
             _handle = handle;
             _lostCallback = leaseLostCallback;
@@ -100,6 +109,27 @@ public sealed class DynamoDbLease : Lease
         }
     }
 
+    /// <summary>
+    /// The lease exception for a failed acquire, logged as an error the first time (and whenever the problem changes),
+    /// then at debug level: the singleton manager retries every <c>LeaseRetryInterval</c> and would repeat it forever.
+    /// </summary>
+    private LeaseException Failed(Exception error)
+    {
+        var problem = $"{error.GetType().Name}: {HumanText.Problem(error)}";
+        var message = $"Lease '{Settings.LeaseName}' could not be acquired: {HumanText.Problem(error)}";
+        if (_lastFailure != problem)
+        {
+            _lastFailure = problem;
+            _log.Error(message);
+        }
+        else
+        {
+            _log.Debug(message);
+        }
+
+        return new LeaseException(message, error);
+    }
+
     /// <inheritdoc />
     public override async Task<bool> Release()
     {
@@ -119,7 +149,12 @@ public sealed class DynamoDbLease : Lease
             }
             catch (TimeoutException e)
             {
-                throw new LeaseTimeoutException($"Releasing lease '{Settings.LeaseName}' did not complete within {_operationTimeout}.", e);
+                throw new LeaseTimeoutException($"Releasing lease '{Settings.LeaseName}' did not complete within {HumanText.Duration(_operationTimeout)}.", e);
+            }
+            catch (Table.LockTableException e)
+            {
+                // Not renewed any more, so the record expires after its lease; the caller hears why.
+                throw new LeaseException($"Lease '{Settings.LeaseName}' could not be released: {HumanText.Problem(e)}", e);
             }
         }
         finally

@@ -265,7 +265,7 @@ public sealed class DynamoDbLockTable : ILockTable
             {
                 if (_options.TimeProvider.GetElapsedTime(deadline) > _options.TableCreationTimeout)
                 {
-                    throw new LockTableException($"DynamoDB table '{_options.TableName}' did not become ACTIVE within {_options.TableCreationTimeout} (status {table?.TableStatus}).");
+                    throw new LockTableException($"DynamoDB table '{_options.TableName}' did not become ACTIVE within {HumanText.Duration(_options.TableCreationTimeout)} (status {table?.TableStatus}).");
                 }
 
                 if (table is not null)
@@ -411,7 +411,7 @@ public sealed class DynamoDbLockTable : ILockTable
             // Freed between the failed write and the read: try again at once, a bounded number of times.
             if (attempt >= MaxFreeRaceRetries)
             {
-                throw new LockTableUnavailableException($"Acquire of '{request.Key}' on DynamoDB table '{_options.TableName}' kept racing with other writers; try again.");
+                throw new LockTableUnavailableException($"Acquire of {HumanText.Key(request.Key.ToString())} on DynamoDB table '{_options.TableName}' kept racing with other writers; try again.");
             }
         }
     }
@@ -441,7 +441,7 @@ public sealed class DynamoDbLockTable : ILockTable
         catch (LockTableException e) when (e.IsTransient)
         {
             throw new LockTableUnavailableException(
-                $"{operation} of '{key}' on DynamoDB table '{_options.TableName}' has an unknown outcome ({original.Message}) and the record could not be read to resolve it ({e.Message}).",
+                $"{operation} of {HumanText.Key(key.ToString())} on DynamoDB table '{_options.TableName}' has an unknown outcome ({original.Message}) and the record could not be read to resolve it ({e.Message}).",
                 original);
         }
     }
@@ -479,7 +479,7 @@ public sealed class DynamoDbLockTable : ILockTable
         if (partitionKey is null || owner is null || version is null)
         {
             throw new LockTableException(
-                $"A record in DynamoDB table '{_options.TableName}' (key '{partitionKey}') is not a lock record: it lacks " +
+                $"A record in DynamoDB table '{_options.TableName}' (key {HumanText.Key(partitionKey)}) is not a lock record: it lacks " +
                 $"{(partitionKey is null ? _options.PartitionKeyName : owner is null ? LockAttributes.OwnerName : LockAttributes.RecordVersionNumber)}.");
         }
 

@@ -26,7 +26,7 @@ public static class LockValidation
 
         if (value < TimeSpan.FromMilliseconds(1))
         {
-            throw new ArgumentOutOfRangeException(settingName, value, $"{settingName} must be at least 1 ms (got {value}).");
+            throw new ArgumentOutOfRangeException(settingName, value, $"{settingName} must be at least 1ms (got {HumanText.Duration(value)}).");
         }
 
         if (value > MaxLeaseDuration)
@@ -34,7 +34,7 @@ public static class LockValidation
             throw new ArgumentOutOfRangeException(
                 settingName,
                 value,
-                $"{settingName} must be at most {MaxLeaseDuration.TotalDays} days (got {value}); use a fail-closed lock for locks that must never expire.");
+                $"{settingName} must be at most {HumanText.Duration(MaxLeaseDuration)} (got {HumanText.Duration(value)}); use a fail-closed lock for locks that must never expire.");
         }
 
         return value;

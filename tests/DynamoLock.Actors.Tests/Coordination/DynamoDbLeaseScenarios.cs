@@ -130,6 +130,25 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public async Task A_configuration_error_fails_acquire_with_a_lease_exception_instead_of_looking_like_contention()
+    {
+        var name = NewLeaseName();
+        var (lease, table) = LeaseOn("lease-misconfigured", name);
+        table.Failure = new LockTableNotFoundException("dynamolock", "DynamoDB table 'dynamolock' does not exist.");
+
+        var error = await Assert.ThrowsAsync<LeaseException>(() => lease.Acquire());
+        await Assert.ThrowsAsync<LeaseException>(() => lease.Acquire());
+
+        Assert.IsType<LockTableNotFoundException>(error.InnerException);
+        Assert.Contains("'dynamolock' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.False(lease.CheckLease());
+
+        table.Failure = null;
+        Assert.True(await lease.Acquire());
+        Assert.True(await lease.Release());
+    }
+
+    [Fact]
     public void The_hosting_option_renders_the_lease_configuration()
     {
         var option = new DynamoDbLeaseOption

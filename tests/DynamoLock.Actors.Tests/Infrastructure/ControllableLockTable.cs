@@ -13,6 +13,7 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     private volatile bool _failHeartbeats;
     private volatile bool _partitioned;
     private volatile TaskCompletionSource? _frozen;
+    private volatile Exception? _failure;
 
     public string TableName => inner.TableName;
 
@@ -31,6 +32,13 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     {
         get => _partitioned;
         set => _partitioned = value;
+    }
+
+    /// <summary>Makes every call fail with this error from now on (<see langword="null"/> to stop), as a missing table or bad credentials would.</summary>
+    public Exception? Failure
+    {
+        get => _failure;
+        set => _failure = value;
     }
 
     /// <summary>Holds every call from now on until <see cref="Thaw"/>, as for a paused or killed process.</summary>
@@ -66,6 +74,11 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
         if (_partitioned)
         {
             throw new LockTableUnavailableException($"Injected fault: {operation} failed, this node is cut off from the table.");
+        }
+
+        if (_failure is { } failure)
+        {
+            throw failure;
         }
 
         if (_frozen is { } frozen)
