@@ -62,7 +62,7 @@ internal static class ScaleScenario
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == LockMetrics.MeterName && instrument.Name == "dynamolock.heartbeats")
+            if (instrument.Meter.Name == DynamoLockDiagnostics.MeterName && instrument.Name == "dynamolock.heartbeats")
             {
                 l.EnableMeasurementEvents(instrument);
             }

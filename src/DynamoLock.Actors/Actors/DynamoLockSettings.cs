@@ -109,7 +109,7 @@ public sealed record DynamoLockSettings
 
     /// <summary>The lease, heartbeat and safety margin one acquisition uses, checked against each other.</summary>
     /// <exception cref="ArgumentException">The combination is invalid; the message names the setting.</exception>
-    public LockTiming ResolveTiming(AcquireOptions options)
+    internal LockTiming ResolveTiming(AcquireOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.WaitTimeout < TimeSpan.Zero && options.WaitTimeout != Timeout.InfiniteTimeSpan)
@@ -163,7 +163,7 @@ public sealed record DynamoLockSettings
 /// <param name="LeaseDuration">The lease; <see langword="null"/> for a fail-closed lock.</param>
 /// <param name="HeartbeatInterval">The heartbeat period; <see langword="null"/> for a fail-closed lock.</param>
 /// <param name="SafetyMargin">How long before the lease ends the holder gives up without a successful heartbeat.</param>
-public sealed record LockTiming(TimeSpan? LeaseDuration, TimeSpan? HeartbeatInterval, TimeSpan SafetyMargin)
+internal sealed record LockTiming(TimeSpan? LeaseDuration, TimeSpan? HeartbeatInterval, TimeSpan SafetyMargin)
 {
     /// <summary>How long after sending its last successful write the holder may still trust its lock.</summary>
     public TimeSpan? SafeDuration => LeaseDuration - SafetyMargin;

@@ -6,10 +6,10 @@ namespace DynamoLock.Actors;
 /// The library's metrics, on the <c>DynamoLock.Actors</c> meter (System.Diagnostics.Metrics): collect them with
 /// OpenTelemetry (<c>AddMeter("DynamoLock.Actors")</c>) or <c>dotnet-counters</c>.
 /// </summary>
-public static class LockMetrics
+internal static class LockMetrics
 {
     /// <summary>The meter's name.</summary>
-    public const string MeterName = "DynamoLock.Actors";
+    public const string MeterName = DynamoLockDiagnostics.MeterName;
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -7,7 +7,7 @@ using DynamoLock.Actors.Table;
 namespace DynamoLock.Actors.Hosting;
 
 /// <summary>Builds the lock table a <c>dynamolock.table</c> HOCON section describes.</summary>
-public static class LockTableFactory
+internal static class LockTableFactory
 {
     private static readonly ConcurrentDictionary<string, InMemoryLockTable> InMemoryTables = new(StringComparer.Ordinal);
 

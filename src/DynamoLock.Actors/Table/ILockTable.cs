@@ -8,6 +8,11 @@ namespace DynamoLock.Actors.Table;
 /// <remarks>
 /// Implementations never compare clocks: every decision is a condition on the record version number and owner.
 /// Both adapters (<see cref="DynamoDbLockTable"/> and <see cref="InMemoryLockTable"/>) pass the same contract tests.
+/// <para>
+/// A supported extension point: implement it to keep locks in another store (or to wrap a table with faults for tests),
+/// and run the contract suite (<c>tests/DynamoLock.Actors.Tests/Table/LockTableContract.cs</c>) against it. Until 1.0
+/// its shape may still change (see PublicAPI.Unshipped.txt).
+/// </para>
 /// </remarks>
 public interface ILockTable
 {

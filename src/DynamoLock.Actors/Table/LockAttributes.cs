@@ -1,7 +1,7 @@
 namespace DynamoLock.Actors.Table;
 
 /// <summary>The lock record's attribute names, compatible with awslabs/amazon-dynamodb-lock-client.</summary>
-public static class LockAttributes
+internal static class LockAttributes
 {
     /// <summary>The holder's identity (S).</summary>
     public const string OwnerName = "ownerName";

@@ -1,7 +1,7 @@
 namespace DynamoLock.Actors.Table;
 
 /// <summary>Up-front checks of lock inputs, with messages that name the offending setting.</summary>
-public static class LockValidation
+internal static class LockValidation
 {
     /// <summary>The longest lease accepted. Longer leases make an abandoned lock unusable for too long; use a fail-closed lock instead.</summary>
     public static readonly TimeSpan MaxLeaseDuration = TimeSpan.FromDays(7);
