@@ -5,8 +5,8 @@
 //
 // Each node runs until Ctrl-C. The singleton runs on the oldest node only while that node holds the lease
 // "<system>-singleton-akka://<system>/user/ticker" in the DynamoDB table. Without AWS settings the lease lives
-// in process memory (one process only); set DYNAMOLOCK_ENDPOINT=http://127.0.0.1:8000 (for example dynalite
-// from tools/local-dynamodb) to share it between processes.
+// in process memory (one process only); set AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 (for example dynalite
+// from tools/local-dynamodb; no AWS credentials are needed for a local endpoint) to share it between processes.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Event;
@@ -17,16 +17,17 @@ using Microsoft.Extensions.Hosting;
 
 var port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 4053;
 var seedPort = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : port;
-var endpoint = Environment.GetEnvironmentVariable("DYNAMOLOCK_ENDPOINT");
+var local = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_DYNAMODB");
 
+// snippet: lease
 var lease = new DynamoDbLeaseOption
 {
-    HeartbeatTimeout = TimeSpan.FromSeconds(20),
-    HeartbeatInterval = TimeSpan.FromSeconds(4),
     TableName = "dynamolock",
-    Store = endpoint is null ? LockStore.InMemory : LockStore.DynamoDb,
-    ServiceUrl = endpoint,
+    HeartbeatTimeout = TimeSpan.FromSeconds(20),   // the lock's lease (Akka's default is 120s)
+    HeartbeatInterval = TimeSpan.FromSeconds(4),   // less than half of it
+    Store = local is null ? LockStore.InMemory : LockStore.DynamoDb,
 };
+// end snippet
 
 var host = Host.CreateDefaultBuilder(args)
     .ConfigureServices(services => services.AddAkka("example", builder => builder
@@ -36,15 +37,17 @@ var host = Host.CreateDefaultBuilder(args)
         {
             // The same table for the lock manager; ensure-table creates it when it is missing.
             o.Store = lease.Store;
-            o.ServiceUrl = endpoint;
-            o.EnsureTable = endpoint is not null;
+            o.EnsureTable = local is not null;
         })
-        .WithDynamoDbLease(lease)
+        // snippet: lease-hosting
+        .WithDynamoDbLease(lease)   // adds the lease's HOCON; the cluster options below only read its ConfigPath
         .WithSingleton<Ticker>("ticker", Props.Create(() => new Ticker()), new ClusterSingletonOptions
         {
             LeaseImplementation = lease,
             LeaseRetryInterval = TimeSpan.FromSeconds(2),
-        })))
+        })
+        // end snippet
+        ))
     .Build();
 
 await host.RunAsync();
