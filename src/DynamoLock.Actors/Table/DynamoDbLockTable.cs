@@ -61,7 +61,7 @@ public sealed class DynamoDbLockTable : ILockTable
     {
         LockValidation.Validate(request);
         var key = KeyAttributes(request.Key);
-        var newVersion = RecordVersionNumbers.Next();
+        var newVersion = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next();
         var update = new UpdateBuilder(_options)
             .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
             .SetLease(request.LeaseDuration)
@@ -73,38 +73,15 @@ public sealed class DynamoDbLockTable : ILockTable
 
         var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
         write.ReturnValues = ReturnValue.ALL_NEW;
-        try
-        {
-            var response = await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
-            return new HeartbeatResult.Renewed(ToRecord(response.Attributes));
-        }
-        catch (ConditionalCheckFailedException e)
-        {
-            var current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
-            return current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion)
+        return (await WriteAsync<HeartbeatResult>(
+            "Heartbeat",
+            request.Key,
+            async () => new HeartbeatResult.Renewed(ToRecord((await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false)).Attributes)),
+            current => current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion)
                 ? new HeartbeatResult.Renewed(current)
-                : new HeartbeatResult.Lost(current);
-        }
-        catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
-        {
-            var current = await ReadToResolveAsync(request.Key, "Heartbeat", e, cancellationToken).ConfigureAwait(false);
-            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion))
-            {
-                return new HeartbeatResult.Renewed(current);
-            }
-
-            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
-            {
-                // Not applied and still ours: the caller may retry with the same version number.
-                throw Unavailable("Heartbeat", e);
-            }
-
-            return new HeartbeatResult.Lost(current);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw Translate("Heartbeat", e);
-        }
+                : new HeartbeatResult.Lost(current),
+            current => current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber),
+            cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
@@ -112,11 +89,11 @@ public sealed class DynamoDbLockTable : ILockTable
     {
         LockValidation.Validate(request);
         var key = KeyAttributes(request.Key);
-        var newVersion = RecordVersionNumbers.Next();
+        var newVersion = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next();
         bool Applied(LockRecord? current) =>
             request.DeleteRecord ? current is null : current is { IsReleased: true } && current.IsWrittenBy(request.OwnerName, newVersion);
 
-        try
+        async Task<ReleaseResult> Write()
         {
             if (request.DeleteRecord)
             {
@@ -146,30 +123,14 @@ public sealed class DynamoDbLockTable : ILockTable
 
             return ReleaseResult.Released.Instance;
         }
-        catch (ConditionalCheckFailedException e)
-        {
-            var current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
-            return Applied(current) ? ReleaseResult.Released.Instance : new ReleaseResult.NotHeld(current);
-        }
-        catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
-        {
-            var current = await ReadToResolveAsync(request.Key, "Release", e, cancellationToken).ConfigureAwait(false);
-            if (Applied(current))
-            {
-                return ReleaseResult.Released.Instance;
-            }
 
-            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
-            {
-                throw Unavailable("Release", e);
-            }
-
-            return new ReleaseResult.NotHeld(current);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw Translate("Release", e);
-        }
+        return (await WriteAsync(
+            "Release",
+            request.Key,
+            Write,
+            current => Applied(current) ? ReleaseResult.Released.Instance : new ReleaseResult.NotHeld(current),
+            current => current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber),
+            cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
@@ -356,9 +317,11 @@ public sealed class DynamoDbLockTable : ILockTable
     private async Task<AcquireResult> AcquireAsync(AcquireLockRequest request, string? observedRecordVersionNumber, CancellationToken cancellationToken)
     {
         var key = KeyAttributes(request.Key);
+
+        // One version for every attempt: a retry of a write that was applied finds the record carrying it, and knows it is ours.
+        var newVersion = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next();
         for (var attempt = 1; ; attempt++)
         {
-            var newVersion = RecordVersionNumbers.Next();
             var update = new UpdateBuilder(_options)
                 .Set(LockAttributes.OwnerName, new AttributeValue { S = request.OwnerName })
                 .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
@@ -374,45 +337,71 @@ public sealed class DynamoDbLockTable : ILockTable
 
             var write = update.ToRequest(key, condition);
             write.ReturnValues = ReturnValue.ALL_NEW;
-            LockRecord? current;
-            try
-            {
-                var response = await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
-                return new AcquireResult.Granted(ToRecord(response.Attributes));
-            }
-            catch (ConditionalCheckFailedException e)
-            {
-                current = await CurrentAfterFailedConditionAsync(e, request.Key, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
-            {
-                current = await ReadToResolveAsync(request.Key, "Acquire", e, cancellationToken).ConfigureAwait(false);
-                if (current is null || current.IsReleased)
+            var result = await WriteAsync<AcquireResult>(
+                "Acquire",
+                request.Key,
+                async () => new AcquireResult.Granted(ToRecord((await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false)).Attributes)),
+                current => current switch
                 {
-                    throw Unavailable("Acquire", e);
-                }
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                    // Our own write, applied by an earlier attempt (ours or an SDK retry): the lock is ours.
+                    { IsHeld: true } when current.IsWrittenBy(request.OwnerName, newVersion) => new AcquireResult.Granted(current),
+                    { IsHeld: true } => new AcquireResult.Held(current),
+
+                    // Freed between the failed write and the read: try again.
+                    _ => null,
+                },
+                current => current is null || current.IsReleased,
+                cancellationToken).ConfigureAwait(false);
+            if (result is not null)
             {
-                throw Translate("Acquire", e);
+                return result;
             }
 
-            if (current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion))
-            {
-                // An SDK retry of a write that had been applied: the lock is ours.
-                return new AcquireResult.Granted(current);
-            }
-
-            if (current is not null && current.IsHeld)
-            {
-                return new AcquireResult.Held(current);
-            }
-
-            // Freed between the failed write and the read: try again at once, a bounded number of times.
             if (attempt >= MaxFreeRaceRetries)
             {
                 throw new LockTableUnavailableException($"Acquire of {HumanText.Key(request.Key.ToString())} on DynamoDB table '{_options.TableName}' kept racing with other writers; try again.");
             }
+        }
+    }
+
+    /// <summary>
+    /// The one place a write's outcome is settled. A failed condition is read from the item DynamoDB returns with it (or
+    /// one consistent read where the server does not return it); a failure that may or may not have been applied (a
+    /// timeout, a dropped connection, a 5xx, an SDK retry of an applied write) is settled by reading the record back.
+    /// Either way <paramref name="settle"/> reads the record: a record carrying this write's version number is this
+    /// write, applied. When the read shows the write was not applied (<paramref name="notApplied"/>), the caller may retry
+    /// it, with the same version number, after the <see cref="LockTableUnavailableException"/>.
+    /// </summary>
+    private async Task<T?> WriteAsync<T>(
+        string operation,
+        LockKey key,
+        Func<Task<T>> write,
+        Func<LockRecord?, T?> settle,
+        Func<LockRecord?, bool> notApplied,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException e)
+        {
+            return settle(await CurrentAfterFailedConditionAsync(e, key, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e) when (MayHaveBeenApplied(e, cancellationToken))
+        {
+            var current = await ReadToResolveAsync(key, operation, e, cancellationToken).ConfigureAwait(false);
+            if (notApplied(current))
+            {
+                throw Unavailable(operation, e);
+            }
+
+            return settle(current);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Translate(operation, e);
         }
     }
 

@@ -64,6 +64,11 @@ public sealed class InMemoryLockTable : ILockTable
         lock (_gate)
         {
             _records.TryGetValue(id, out var current);
+            if (IsOwnEarlierWrite(current, request.OwnerName, request.NewRecordVersionNumber, released: false))
+            {
+                return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Renewed(current!));
+            }
+
             if (current is null || current.IsReleased || !current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
             {
                 return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Lost(current));
@@ -71,7 +76,7 @@ public sealed class InMemoryLockTable : ILockTable
 
             var renewed = current with
             {
-                RecordVersionNumber = RecordVersionNumbers.Next(),
+                RecordVersionNumber = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(),
                 LeaseDuration = request.LeaseDuration,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
                 Data = request.Data is { } data ? data.ToArray() : current.Data,
@@ -91,6 +96,11 @@ public sealed class InMemoryLockTable : ILockTable
         lock (_gate)
         {
             _records.TryGetValue(id, out var current);
+            if (!request.DeleteRecord && IsOwnEarlierWrite(current, request.OwnerName, request.NewRecordVersionNumber, released: true))
+            {
+                return Task.FromResult<ReleaseResult>(ReleaseResult.Released.Instance);
+            }
+
             if (current is null || current.IsReleased || !current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber))
             {
                 return Task.FromResult<ReleaseResult>(new ReleaseResult.NotHeld(current));
@@ -105,7 +115,7 @@ public sealed class InMemoryLockTable : ILockTable
                 _records[id] = current with
                 {
                     IsReleased = true,
-                    RecordVersionNumber = RecordVersionNumbers.Next(),
+                    RecordVersionNumber = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(),
                     Data = request.Data is { } data ? data.ToArray() : current.Data,
                 };
             }
@@ -176,12 +186,17 @@ public sealed class InMemoryLockTable : ILockTable
             var free = current is null || current.IsReleased;
             var abandoned = current is not null && observedRecordVersionNumber is not null
                 && string.Equals(current.RecordVersionNumber, observedRecordVersionNumber, StringComparison.Ordinal);
+            if (IsOwnEarlierWrite(current, request.OwnerName, request.NewRecordVersionNumber, released: false))
+            {
+                return new AcquireResult.Granted(current!);
+            }
+
             if (!free && !abandoned)
             {
                 return new AcquireResult.Held(current!);
             }
 
-            var granted = new LockRecord(request.Key, request.OwnerName, RecordVersionNumbers.Next(), (current?.FencingToken ?? 0) + 1)
+            var granted = new LockRecord(request.Key, request.OwnerName, request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(), (current?.FencingToken ?? 0) + 1)
             {
                 LeaseDuration = request.LeaseDuration,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
@@ -191,6 +206,13 @@ public sealed class InMemoryLockTable : ILockTable
             return new AcquireResult.Granted(granted);
         }
     }
+
+    /// <summary>
+    /// Whether the record is the outcome of this very write, applied by an earlier attempt whose answer the caller never
+    /// got: the same owner and the version number the write sets. Such a retry succeeds, as on DynamoDB.
+    /// </summary>
+    private static bool IsOwnEarlierWrite(LockRecord? current, string ownerName, string? newRecordVersionNumber, bool released) =>
+        current is not null && newRecordVersionNumber is not null && current.IsReleased == released && current.IsWrittenBy(ownerName, newRecordVersionNumber);
 
     private static ReadOnlyMemory<byte> NewData(AcquireLockRequest request, LockRecord? current)
     {

@@ -11,6 +11,13 @@ public sealed record AcquireLockRequest(LockKey Key, string OwnerName, TimeSpan?
 
     /// <summary>Whether <see cref="Data"/> replaces stored data (default), or is stored only when the record has none.</summary>
     public bool ReplaceData { get; init; } = true;
+
+    /// <summary>
+    /// The record version number this write sets; <see langword="null"/> lets the table mint one. Mint it once per logical
+    /// write and send every retry of that write with the same one: a retry that finds its own earlier attempt applied
+    /// (its response was lost) then succeeds instead of mistaking the caller for someone else.
+    /// </summary>
+    public string? NewRecordVersionNumber { get; init; }
 }
 
 /// <summary>Asks the table to renew a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>
@@ -28,6 +35,13 @@ public sealed record HeartbeatLockRequest(LockKey Key, string OwnerName, string 
     /// without releasing it: each holder gets its own token.
     /// </summary>
     public bool IssueNewFencingToken { get; init; }
+
+    /// <summary>
+    /// The record version number this write sets; <see langword="null"/> lets the table mint one. Mint it once per logical
+    /// write and send every retry of that write with the same one: a retry that finds its own earlier attempt applied
+    /// (its response was lost) then succeeds instead of mistaking the caller for someone else.
+    /// </summary>
+    public string? NewRecordVersionNumber { get; init; }
 }
 
 /// <summary>Asks the table to release a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>
@@ -44,6 +58,13 @@ public sealed record ReleaseLockRequest(LockKey Key, string OwnerName, string Re
 
     /// <summary>Data to store with the released record; <see langword="null"/> keeps the stored data; an empty array removes it.</summary>
     public byte[]? Data { get; init; }
+
+    /// <summary>
+    /// The record version number this write sets; <see langword="null"/> lets the table mint one. Mint it once per logical
+    /// write and send every retry of that write with the same one: a retry that finds its own earlier attempt applied
+    /// (its response was lost) then succeeds instead of mistaking the caller for someone else.
+    /// </summary>
+    public string? NewRecordVersionNumber { get; init; }
 }
 
 /// <summary>Asks for one page of lock records.</summary>

@@ -46,6 +46,34 @@ public abstract class LockTableContract
     }
 
     [Fact]
+    public async Task A_retried_write_whose_first_attempt_was_applied_is_recognised_as_ours()
+    {
+        // The caller mints the version once per logical write and resends the same request when it did not hear back:
+        // each retry below finds its own earlier attempt applied and succeeds, without a second fencing token.
+        var key = NewKey();
+        var acquire = Request(key) with { NewRecordVersionNumber = "acquire-1" };
+        var granted = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(acquire)).Record;
+        var again = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(acquire)).Record;
+        Assert.Equal(("acquire-1", 1L), (again.RecordVersionNumber, again.FencingToken));
+        Assert.Equal(granted.RecordVersionNumber, again.RecordVersionNumber);
+
+        var handOff = new HeartbeatLockRequest(key, "owner-a", "acquire-1", Lease) { IssueNewFencingToken = true, NewRecordVersionNumber = "hand-off-1" };
+        var renewed = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(handOff)).Record;
+        var renewedAgain = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(handOff)).Record;
+        Assert.Equal(("hand-off-1", 2L), (renewed.RecordVersionNumber, renewed.FencingToken));
+        Assert.Equal(("hand-off-1", 2L), (renewedAgain.RecordVersionNumber, renewedAgain.FencingToken));
+
+        var release = new ReleaseLockRequest(key, "owner-a", "hand-off-1") { NewRecordVersionNumber = "release-1" };
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(release));
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(release));
+
+        // Someone else's request with a version it never wrote is still refused.
+        Assert.IsType<HeartbeatResult.Lost>(await Table.HeartbeatAsync(handOff with { OwnerName = "owner-b" }));
+        Assert.IsType<ReleaseResult.NotHeld>(await Table.ReleaseAsync(release with { OwnerName = "owner-b" }));
+        Assert.Equal(2, (await Table.ReadAsync(key))!.FencingToken);
+    }
+
+    [Fact]
     public async Task A_held_key_is_not_granted_and_the_holder_is_reported()
     {
         var key = NewKey();
