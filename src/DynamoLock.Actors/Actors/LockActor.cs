@@ -73,6 +73,15 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private bool _shuttingDown;
 
+    // The write last sent for each kind, until its outcome is settled. A write that failed with an unknown outcome (applied
+    // or not, its answer and the settling read both lost) is retried as it is: the same request with the same record
+    // version number, so that a retry finding the first attempt applied knows it for its own, and the lease counts from
+    // the first attempt's send time. A new version number per retry would mistake our own record for someone else's.
+    private PendingWrite<AcquireLockRequest>? _acquireWrite;
+    private string? _acquireWriteTakeOver;
+    private PendingWrite<HeartbeatLockRequest>? _heartbeatWrite;
+    private ReleaseLockRequest? _releaseWrite;
+
     // The state last reported to the manager.
     private LockInfo? _reported;
     private IActorRef? _shutdownReplyTo;
@@ -449,21 +458,29 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     private void StartAcquire()
     {
         var front = _waiters.First?.Value;
-        if (front is null)
+        if (_acquireWrite is null && front is null)
         {
             BecomeIdle();
             return;
         }
 
         var op = ++_op;
-        var sentAt = Now;
-        _writeFor = front;
-        var request = new AcquireLockRequest(_lockKey, _settings.OwnerName, front.Timing.LeaseDuration)
+        if (_acquireWrite is null)
         {
-            Data = front.Options.Data,
-            ReplaceData = front.Options.ReplaceData,
-        };
-        var takeOver = _takeOverVersion;
+            _writeFor = front;
+            _acquireWriteTakeOver = _takeOverVersion;
+            _acquireWrite = new PendingWrite<AcquireLockRequest>(
+                new AcquireLockRequest(_lockKey, _settings.OwnerName, front!.Timing.LeaseDuration)
+                {
+                    Data = front.Options.Data,
+                    ReplaceData = front.Options.ReplaceData,
+                    NewRecordVersionNumber = RecordVersionNumbers.Next(),
+                },
+                Now);
+        }
+
+        var (request, sentAt) = _acquireWrite;
+        var takeOver = _acquireWriteTakeOver;
         Run(
             "acquire",
             () => takeOver is null ? _table.TryAcquireAsync(request, CancellationToken.None) : _table.TakeOverAsync(request, takeOver, CancellationToken.None),
@@ -473,6 +490,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void OnAcquireCompleted(AcquireCompleted message)
     {
+        _acquireWrite = null;
         _attempt = 0;
         _lastTableError = null;
         _takeOverVersion = null;
@@ -525,6 +543,12 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void OnAcquireFailed(TableCallFailed message)
     {
+        var unsettled = IsOutcomeUnknown(message.Error);
+        if (!unsettled)
+        {
+            _acquireWrite = null;
+        }
+
         if (!IsTransient(message.Error))
         {
             LogTableError("Acquiring", message.Error);
@@ -536,11 +560,13 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         _log.Warning("Acquiring lock {0} failed transiently, retrying: {1}", HumanText.Key(_key), HumanText.Problem(message.Error));
         _lastTableError = message.Error;
         FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, TableRefusal(message.Error));
-        if (_waiters.Count == 0)
+        if (_waiters.Count == 0 && !unsettled)
         {
             BecomeIdle();
             return;
         }
+
+        // With waiters left, or a write that may hold the record for nobody: retry (the same write, if unsettled).
 
         Timers.StartSingleTimer(RetryTimer, new RetryDue(_op), Backoff(++_attempt));
     }
@@ -723,7 +749,12 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     /// <summary>Decides the next write of a held lock: a release or hand-off, a data write, or a plain heartbeat.</summary>
     private void ProceedFromHeld(bool heartbeatDue)
     {
-        if (_releaseRequested)
+        if (_heartbeatWrite is not null)
+        {
+            // Nothing else may be written while the last write's outcome is unknown: it is retried first, as it was.
+            StartHeartbeat(_renewKind, _writeFor!);
+        }
+        else if (_releaseRequested)
         {
             var next = _waiters.First?.Value;
             if (next is not null && !_shuttingDown && KeepsLocalRun())
@@ -761,6 +792,16 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     private void StartHeartbeat(RenewKind kind, Requester writeFor)
     {
         var op = ++_op;
+        if (_heartbeatWrite is { } unsettled)
+        {
+            // The last write's outcome is unknown: send it again as it was (its kind, data and version number) first.
+            var (same, firstSentAt) = unsettled;
+            Run("heartbeat", () => _table.HeartbeatAsync(same, CancellationToken.None), result => new HeartbeatCompleted(op, result, firstSentAt));
+            ScheduleHolderTimer(heartbeatIn: null);
+            BecomeRenewing();
+            return;
+        }
+
         var sentAt = Now;
         _renewKind = kind;
         _writeFor = writeFor;
@@ -771,7 +812,9 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         {
             Data = _dataInFlight ?? handOffData,
             IssueNewFencingToken = kind == RenewKind.HandOff,
+            NewRecordVersionNumber = RecordVersionNumbers.Next(),
         };
+        _heartbeatWrite = new PendingWrite<HeartbeatLockRequest>(request, sentAt);
         Run("heartbeat", () => _table.HeartbeatAsync(request, CancellationToken.None), result => new HeartbeatCompleted(op, result, sentAt));
 
         // While the write is in flight only the safe deadline can fire.
@@ -781,6 +824,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void OnHeartbeatCompleted(HeartbeatCompleted message)
     {
+        _heartbeatWrite = null;
         if (message.Result is HeartbeatResult.Lost lost)
         {
             Lose(lost.Current is null || lost.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, lost.Current);
@@ -850,6 +894,11 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void OnHeartbeatFailed(TableCallFailed message)
     {
+        if (!IsOutcomeUnknown(message.Error))
+        {
+            _heartbeatWrite = null;
+        }
+
         if (!IsTransient(message.Error))
         {
             LogTableError("Heartbeat of", message.Error);
@@ -924,10 +973,13 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         Timers.Cancel(HolderTimer);
         _handOffs = 0;
         var op = ++_op;
-        var request = new ReleaseLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber)
+        // A retry is the same write: a release applied on an earlier attempt is then recognised as ours.
+        var request = retry && _releaseWrite is { } same ? same : new ReleaseLockRequest(_lockKey, _settings.OwnerName, _record!.RecordVersionNumber)
         {
             DeleteRecord = _holder?.Options.DeleteOnRelease ?? false,
+            NewRecordVersionNumber = RecordVersionNumbers.Next(),
         };
+        _releaseWrite = request;
         Run("release", () => _table.ReleaseAsync(request, CancellationToken.None), result => new ReleaseCompleted(op, result));
         if (_state != LockState.Releasing)
         {
@@ -1026,6 +1078,8 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void Unhold()
     {
+        _heartbeatWrite = null;
+        _releaseWrite = null;
         Timers.Cancel(HolderTimer);
         _holder = null;
         _record = null;
@@ -1175,6 +1229,8 @@ internal sealed class LockActor : UntypedActor, IWithTimers
             TaskScheduler.Default);
     }
 
+    private static bool IsOutcomeUnknown(Exception error) => error is LockTableUnavailableException { OutcomeUnknown: true };
+
     private static bool IsTransient(Exception error) =>
         error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
 
@@ -1191,4 +1247,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     private static TimeSpan NotNegative(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
 
     private sealed record Requester(long Id, IActorRef Ref, AcquireOptions Options, LockTiming Timing);
+
+    /// <summary>A write and when its first attempt was sent (a holder's lease counts from then).</summary>
+    private sealed record PendingWrite<T>(T Request, long FirstSentAt);
 }

@@ -431,7 +431,10 @@ public sealed class DynamoDbLockTable : ILockTable
         {
             throw new LockTableUnavailableException(
                 $"{operation} of {HumanText.Key(key.ToString())} on DynamoDB table '{_options.TableName}' has an unknown outcome ({original.Message}) and the record could not be read to resolve it ({e.Message}).",
-                original);
+                original)
+            {
+                OutcomeUnknown = true,
+            };
         }
     }
 

@@ -42,6 +42,13 @@ public sealed class LockTableUnavailableException : LockTableException
 
     /// <inheritdoc />
     public override bool IsTransient => true;
+
+    /// <summary>
+    /// Whether the write may have been applied: its answer was lost and the read that would have told failed too. Retry
+    /// it as it is (the same request, with the same <c>NewRecordVersionNumber</c>) to learn its outcome; otherwise the
+    /// write was not applied.
+    /// </summary>
+    public bool OutcomeUnknown { get; init; }
 }
 
 /// <summary>
