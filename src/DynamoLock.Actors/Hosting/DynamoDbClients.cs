@@ -105,7 +105,10 @@ internal static class DynamoDbClients
             return uri;
         }
 
-        var hint = endpoint.Contains("://", StringComparison.Ordinal) ? string.Empty : $" (did you mean http://{endpoint}?)";
+        // A bare host:port most likely lacks only its scheme; anything else gets no guess.
+        var bare = !endpoint.Contains("://", StringComparison.Ordinal) && !endpoint.StartsWith('/')
+            && Uri.TryCreate("http://" + endpoint, UriKind.Absolute, out var guess) && guess.Host.Length > 0;
+        var hint = bare ? $" (did you mean http://{endpoint}?)" : string.Empty;
         throw new ArgumentException($"{setting} must be an absolute http or https URL such as http://localhost:8000 (got '{endpoint}'){hint}.", setting);
     }
 

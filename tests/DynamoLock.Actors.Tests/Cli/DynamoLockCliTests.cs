@@ -84,7 +84,9 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
     {
         var key = NewKey();
         var log = Path.Combine(_workDir, "lost");
-        var holder = _cli.Start(Run(key, "2s", "5s", $"trap 'echo terminated >> {log}; exit 143' TERM; echo holding >> {log}; while true; do sleep 0.1; done"));
+        // A 5 s lease gives the trap a 500 ms grace: on a loaded machine 200 ms (a 2 s lease's) was sometimes too short
+        // for the shell to run its trap before SIGKILL.
+        var holder = _cli.Start(Run(key, "5s", "5s", $"trap 'echo terminated >> {log}; exit 143' TERM; echo holding >> {log}; while true; do sleep 0.1; done"));
         await WaitForLineAsync(log, "holding", TimeSpan.FromSeconds(30));
 
         var release = await _cli.RunAsync(["release", "--force", key, "--yes", .. Table]);
