@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Akka.Actor;
-using Akka.Configuration;
 using DynamoLock.Actors.Chaos;
 using DynamoLock.Actors.Table;
 
@@ -31,8 +30,8 @@ internal static class ChaosWorkerCommand
             var faults = new HttpFaultInjector(FaultPlan.Default, seedValue);
             var table = new DynamoDbLockTable(ChaosRun.CreateClient(endpoint, faults), new DynamoDbLockTableOptions { TableName = parse.GetValue(common.Table)! });
             await table.EnsureTableAsync(ct).ConfigureAwait(false);
-            var config = ConfigurationFactory.ParseString("akka.loglevel = ERROR\nakka.stdout-loglevel = OFF\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off");
-            using var system = ActorSystem.Create("chaos-worker", config);
+            // Standard output carries the history: Akka logs (errors) to standard error only, which the harness drains.
+            using var system = ToolActorSystem.Create("chaos-worker", parse.GetValue(common.Verbose), quietLevel: "ERROR");
             var manager = system.ActorOf(LockManager.Props(table, new ChaosRunOptions { Endpoint = endpoint }.Settings with { OwnerName = processName }), "dynamolock");
             var keyNames = Enumerable.Range(1, parse.GetValue(keys)).Select(i => $"chaos/processes/key-{i}").ToList();
             var resource = new FencedResource();

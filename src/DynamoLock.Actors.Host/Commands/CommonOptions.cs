@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Amazon.DynamoDBv2;
-using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
+using DynamoLock.Actors.Hosting;
 using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors.Host.Commands;
@@ -12,22 +11,23 @@ internal sealed class CommonOptions
 {
     public Option<string> Table { get; } = new("--table") { Description = "The lock table.", DefaultValueFactory = _ => DynamoDbLockTableOptions.DefaultTableName, Recursive = true };
 
-    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "DynamoDB endpoint URL; default: the AWS SDK's configuration (AWS_ENDPOINT_URL_DYNAMODB, profile).", Recursive = true };
+    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "DynamoDB endpoint URL, e.g. http://localhost:8000 [default: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else the AWS SDK's configuration]. A loopback endpoint needs no AWS credentials.", Recursive = true };
 
     public Option<string?> Region { get; } = new("--region") { Description = "AWS region; default: the AWS SDK's configuration.", Recursive = true };
 
     public Option<string> Output { get; } = CreateOutput();
 
-    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Show stack traces and Akka's log.", Recursive = true };
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Show stack traces, progress and Akka's log (on standard error).", Recursive = true };
 
     /// <summary>The longest duration any option accepts.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
 
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
+    /// <summary>A duration option: <c>500ms</c>, <c>20s</c>, <c>2m</c>, <c>1h</c> or <c>00:00:20</c>; help shows its default once.</summary>
+    public static Option<CliDuration> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
     {
-        Description = description + $" (e.g. 500ms, 20s, 2m) [default: {Durations.Format(defaultValue)}]",
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result => ParseDuration(result, allowZero),
+        Description = description + " (e.g. 500ms, 20s, 2m, 1h)",
+        DefaultValueFactory = _ => new CliDuration(defaultValue),
+        CustomParser = result => new CliDuration(ParseDuration(result, allowZero)),
     };
 
     public void AddTo(RootCommand root)
@@ -40,44 +40,44 @@ internal sealed class CommonOptions
 
     public DynamoDbLockTable CreateTable(ParseResult parse)
     {
-        var endpoint = parse.GetValue(Endpoint);
-        var region = parse.GetValue(Region);
-        var config = new AmazonDynamoDBConfig();
-        if (endpoint is not null)
-        {
-            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out _))
-            {
-                throw new UsageException($"--endpoint must be an absolute URL (got '{endpoint}').");
-            }
-
-            config.ServiceURL = endpoint;
-            config.AuthenticationRegion = region ?? "us-east-1";
-        }
-        else if (region is not null)
-        {
-            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
-        }
-
-        AWSCredentials credentials;
+        IAmazonDynamoDB client;
         try
         {
-            credentials = DefaultAWSCredentialsIdentityResolver.GetCredentials();
-        }
-        catch (AmazonClientException) when (endpoint is not null)
-        {
-            // Local DynamoDB servers (dynalite, DynamoDB Local) accept any credentials.
-            credentials = new BasicAWSCredentials("local", "local");
-        }
-
-        var table = parse.GetValue(Table)!;
-        try
-        {
-            return new DynamoDbLockTable(new AmazonDynamoDBClient(credentials, config), new DynamoDbLockTableOptions { TableName = table });
+            // The library's own client factory: --endpoint, else AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, else the SDK's
+            // configuration; a loopback endpoint works without credentials.
+            client = DynamoDbClients.Create(parse.GetValue(Endpoint), parse.GetValue(Region), "--endpoint");
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException(HumanText.Problem(e));
         }
+
+        try
+        {
+            return new DynamoDbLockTable(client, new DynamoDbLockTableOptions { TableName = parse.GetValue(Table)! });
+        }
+        catch (ArgumentException e)
+        {
+            client.Dispose();
+            throw new UsageException($"--table: {HumanText.Problem(e)}");
+        }
+    }
+
+    /// <summary>How to create the table with this tool, for the options given (for the missing-table hint).</summary>
+    public string CreateTableCommandLine(ParseResult parse, string? tableName = null)
+    {
+        var line = $"dynamolock create-table --table {tableName ?? parse.GetValue(Table)}";
+        if (parse.GetValue(Endpoint) is { Length: > 0 } endpoint)
+        {
+            line += $" --endpoint {endpoint}";
+        }
+
+        if (parse.GetValue(Region) is { Length: > 0 } region)
+        {
+            line += $" --region {region}";
+        }
+
+        return line;
     }
 
     private static Option<string> CreateOutput()
@@ -89,12 +89,18 @@ internal sealed class CommonOptions
 
     public static TimeSpan ParseDuration(ArgumentResult result, bool allowZero = false)
     {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        var valid = allowZero && text == "0" ? Durations.TryParse("0s", out var value) : Durations.TryParse(text, out value);
-        if (!valid || value < TimeSpan.Zero || (value == TimeSpan.Zero && !allowZero) || value > MaxDuration)
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : null;
+        var name = result.Parent is OptionResult option ? option.Option.Name : "duration";
+        var negative = text is ['-', .. var rest] && (rest == "0" || Durations.TryParse(rest, out _));
+        var valid = !negative && (text == "0" ? allowZero : Durations.TryParse(text, out _));
+        Durations.TryParse(text == "0" ? "0s" : text, out var value);
+        if (negative)
         {
-            var name = result.Parent is OptionResult option ? option.Option.Name : "duration";
-            result.AddError($"{name}: '{text}' is not a {(allowZero ? "" : "positive ")}duration of at most 7 days such as 500ms, 20s or 2m.");
+            result.AddError($"{name} must not be negative (got '{text}'){(allowZero ? "; 0 tries once" : string.Empty)}.");
+        }
+        else if (!valid || (value == TimeSpan.Zero && !allowZero) || value > MaxDuration)
+        {
+            result.AddError($"{name}: '{text}' is not a {(allowZero ? string.Empty : "positive ")}duration of at most 7 days such as 500ms, 20s, 2m, 1h or 00:00:20.");
         }
 
         return value;

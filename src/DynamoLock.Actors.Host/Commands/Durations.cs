@@ -50,14 +50,24 @@ internal static partial class Durations
         return true;
     }
 
-    public static string Format(TimeSpan value) => value switch
-    {
-        _ when value < TimeSpan.FromSeconds(1) => $"{value.TotalMilliseconds:0}ms",
-        _ when value < TimeSpan.FromMinutes(1) => $"{value.TotalSeconds:0.#}s",
-        _ when value < TimeSpan.FromHours(1) => $"{value.TotalMinutes:0.#}m",
-        _ => $"{value.TotalHours:0.#}h",
-    };
+    /// <summary>A duration in the one style every message of the library and the tool uses (<c>8s</c>, <c>500ms</c>, <c>2m</c>).</summary>
+    public static string Format(TimeSpan value) => HumanText.Duration(value);
+
+    /// <summary>A duration for display with one decimal at most (<c>38.9s</c>), since ages from wall clocks are not more precise.</summary>
+    public static string FormatAge(TimeSpan value) => HumanText.Duration(value < TimeSpan.FromSeconds(1)
+        ? TimeSpan.FromMilliseconds(Math.Round(value.TotalMilliseconds))
+        : value < TimeSpan.FromMinutes(1) ? TimeSpan.FromSeconds(Math.Round(value.TotalSeconds, 1)) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)));
 
     [GeneratedRegex(@"(?<n>\d+(\.\d+)?)(?<u>ms|s|m|h)")]
     private static partial Regex Part();
 }
+
+/// <summary>
+/// A duration option's value. Its own type (rather than <see cref="TimeSpan"/>) so that help prints each default once and
+/// in the style people type it (<c>[default: 20s]</c>, not <c>00:00:20</c>): help shows a default through its ToString.
+/// </summary>
+internal readonly record struct CliDuration(TimeSpan Value)
+{
+    public override string ToString() => Durations.Format(Value);
+}
+

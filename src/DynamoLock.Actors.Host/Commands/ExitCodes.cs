@@ -1,25 +1,50 @@
 namespace DynamoLock.Actors.Host.Commands;
 
-/// <summary>The tool's own exit codes. <c>run</c> otherwise exits with its command's exit code.</summary>
+/// <summary>
+/// The tool's own exit codes (listed in <c>dynamolock --help</c> and the README). <c>run</c> otherwise exits with its
+/// command's exit code.
+/// </summary>
 internal static class ExitCodes
 {
     public const int Ok = 0;
 
-    /// <summary>A command-specific "no": <c>inspect</c> found no record, <c>release</c> was declined.</summary>
+    /// <summary>
+    /// Nothing to act on: <c>inspect</c> found no record, <c>release --force</c> found the key free (or it changed, or the
+    /// operator declined); <c>soak</c>/<c>demo</c> found violations.
+    /// </summary>
     public const int NotFound = 1;
 
-    /// <summary>Bad arguments.</summary>
+    /// <summary>Bad arguments or settings (including a malformed endpoint).</summary>
     public const int Usage = 2;
 
-    /// <summary><c>run</c>: the lock was not acquired within <c>--wait</c>.</summary>
+    /// <summary><c>run</c>: the lock was not acquired within <c>--wait</c> (held elsewhere).</summary>
     public const int NotAcquired = 3;
 
     /// <summary><c>run</c>: the lock was lost while the command ran; the command was terminated.</summary>
     public const int LockLost = 4;
 
-    /// <summary>The lock table failed (missing table, no access, unreachable endpoint).</summary>
+    /// <summary>The lock table failed (missing table, no credentials or access, unreachable endpoint).</summary>
     public const int TableError = 5;
+
+    /// <summary>
+    /// <c>run</c>: the command ended but the lock's release could not be written; the record expires one lease after its
+    /// last heartbeat. The command's own exit code is in the message.
+    /// </summary>
+    public const int ReleaseFailed = 6;
 
     /// <summary>Interrupted with Ctrl-C (128 + SIGINT).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>The exit codes as help lists them.</summary>
+    public const string Help = """
+        Exit codes:
+          0    success (run: the command's own exit code otherwise)
+          1    nothing to act on: inspect found no record; release found the key free, saw it change or was not confirmed; soak/demo found violations
+          2    bad arguments or settings
+          3    run: not acquired within --wait (held elsewhere)
+          4    run: the lock was lost; the command was terminated
+          5    table error: missing table, no credentials or access, wrong key schema, unreachable endpoint
+          6    run: the command ended but the release failed (the lock expires one lease after its last heartbeat)
+          130  interrupted (Ctrl-C)
+        """;
 }

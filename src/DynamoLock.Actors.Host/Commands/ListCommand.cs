@@ -9,7 +9,14 @@ internal static class ListCommand
 {
     public static Command Create(CommonOptions common)
     {
-        var command = new Command("list", "List the locks in the table.") { common.Output };
+        var command = new Command(
+            "list",
+            "List the locks in the table. On a terminal, a table; when standard output is a pipe or a file, tab-separated lines " +
+            "with a header (durations in ms); --output json for JSON. State 'stale' means held but with a heartbeat older than " +
+            "its lease by the wall clocks: a display hint that the holder may be gone.")
+        {
+            common.Output,
+        };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "list", async () =>
         {
             var records = await ReadAllAsync(common.CreateTable(parse), ct).ConfigureAwait(false);
@@ -18,6 +25,14 @@ internal static class ListCommand
             {
                 Console.WriteLine(LockView.Serialize(records.Select(r => LockView.ToJson(r, now))));
             }
+            else if (Console.IsOutputRedirected)
+            {
+                // Spectre would wrap a table at 80 columns in a pipe; scripts want one record a line.
+                foreach (var line in LockView.TabSeparated(records, now))
+                {
+                    Console.WriteLine(line);
+                }
+            }
             else if (records.Count == 0)
             {
                 AnsiConsole.MarkupLine("[grey]no locks[/]");
@@ -25,6 +40,11 @@ internal static class ListCommand
             else
             {
                 AnsiConsole.Write(LockView.Table(records, now));
+            }
+
+            if (records.Any(r => LockView.IsStale(r, now)))
+            {
+                await Console.Error.WriteLineAsync(LockView.StaleNote).ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;

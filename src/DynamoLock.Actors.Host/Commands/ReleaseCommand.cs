@@ -14,7 +14,13 @@ internal static class ReleaseCommand
         var key = new Argument<string>("key") { Description = "The lock name." };
         var force = new Option<bool>("--force") { Description = "Required: release a lock this tool does not hold." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
-        var command = new Command("release", "Force the release of a lock held by someone else (an operator's action).") { key, force, yes };
+        var command = new Command(
+            "release",
+            "Force the release of a lock held by someone else (an operator's action): the holder's next heartbeat fails and it loses the lock. " +
+            "Exits 1 when there is nothing to release (no record, already released, changed meanwhile, or not confirmed).")
+        {
+            key, force, yes,
+        };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "release", async () =>
         {
             if (!parse.GetValue(force))
@@ -27,17 +33,19 @@ internal static class ReleaseCommand
             var record = await table.ReadAsync(lockKey, ct).ConfigureAwait(false);
             if (record is null || record.IsReleased)
             {
-                Console.WriteLine($"'{lockKey}' is not held.");
-                return ExitCodes.Ok;
+                // The same answer as inspect's for a missing record: nothing to act on.
+                await Console.Error.WriteLineAsync($"dynamolock release: {HumanText.Key(lockKey.ToString())} is not held ({(record is null ? "no record" : "already released")}); nothing was released.").ConfigureAwait(false);
+                return ExitCodes.NotFound;
             }
 
             if (!parse.GetValue(yes))
             {
-                Console.Write($"Release '{lockKey}' held by '{record.OwnerName}' (fencing token {record.FencingToken})? The holder will lose it. [y/N] ");
+                // The question goes to standard error, like every message of the tool's own.
+                await Console.Error.WriteAsync($"Release {HumanText.Key(lockKey.ToString())} held by '{record.OwnerName}' (fencing token {record.FencingToken})? The holder will lose it. [y/N] ").ConfigureAwait(false);
                 var answer = Console.In.ReadLine()?.Trim();
                 if (answer is null || !(answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase)))
                 {
-                    Console.WriteLine("Not released.");
+                    await Console.Error.WriteLineAsync("dynamolock release: not released.").ConfigureAwait(false);
                     return ExitCodes.NotFound;
                 }
 
@@ -45,7 +53,7 @@ internal static class ReleaseCommand
                 var now = await table.ReadAsync(lockKey, ct).ConfigureAwait(false);
                 if (now is null || now.IsReleased || now.OwnerName != record.OwnerName || now.FencingToken != record.FencingToken)
                 {
-                    Console.WriteLine($"'{lockKey}' changed while waiting for the answer ({(now is { IsHeld: true } ? $"now held by '{now.OwnerName}', token {now.FencingToken}" : "now free")}); not released.");
+                    await Console.Error.WriteLineAsync($"dynamolock release: {HumanText.Key(lockKey.ToString())} changed while waiting for the answer ({(now is { IsHeld: true } ? $"now held by '{now.OwnerName}', token {now.FencingToken}" : "now free")}); not released.").ConfigureAwait(false);
                     return ExitCodes.NotFound;
                 }
 
@@ -68,11 +76,11 @@ internal static class ReleaseCommand
                     continue;
                 }
 
-                await Console.Error.WriteLineAsync($"dynamolock release: '{lockKey}' changed while releasing (now {(current is { IsHeld: true } c ? $"held by '{c.OwnerName}', fencing token {c.FencingToken}" : "free")}); nothing was released.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"dynamolock release: {HumanText.Key(lockKey.ToString())} changed while releasing (now {(current is { IsHeld: true } c ? $"held by '{c.OwnerName}', fencing token {c.FencingToken}" : "free")}); nothing was released.").ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
 
-            Console.WriteLine($"Released '{lockKey}' (was held by '{record.OwnerName}', fencing token {record.FencingToken}).");
+            Console.WriteLine($"Released {HumanText.Key(lockKey.ToString())} (was held by '{record.OwnerName}', fencing token {record.FencingToken}).");
             return ExitCodes.Ok;
         }, ct));
         return command;

@@ -10,14 +10,25 @@ internal sealed class DemoBoard(IReadOnlyList<string> keys)
     private readonly object _gate = new();
     private readonly Dictionary<string, (string Holder, long Token)> _holders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _grants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _lastNode = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _events = new();
-    private string? _lastHolderNode;
+    private volatile bool _shuttingDown;
 
     public int Acquisitions { get; private set; }
 
     public int NodeChanges { get; private set; }
 
     public int Losses { get; private set; }
+
+    /// <summary>Locks the nodes gave back while shutting down: a holder hears LockLost(Revoked) first, but nothing went wrong.</summary>
+    public int ReleasedAtShutdown { get; private set; }
+
+    /// <summary>Set before the nodes shut down, so their revocations are not counted as losses.</summary>
+    public bool ShuttingDown
+    {
+        get => _shuttingDown;
+        set => _shuttingDown = value;
+    }
 
     public int Violations { get; private set; }
 
@@ -36,13 +47,14 @@ internal sealed class DemoBoard(IReadOnlyList<string> keys)
             _holders[key] = (holder, token);
             Acquisitions++;
             _grants[key] = _grants.GetValueOrDefault(key) + 1;
+            // A node change: this key was last granted to a worker on another node (it crossed nodes through the table).
             var node = holder.Split('/')[0];
-            if (_lastHolderNode is not null && _lastHolderNode != node)
+            if (_lastNode.TryGetValue(key, out var previous) && previous != node)
             {
                 NodeChanges++;
             }
 
-            _lastHolderNode = node;
+            _lastNode[key] = node;
         }
     }
 
@@ -67,13 +79,27 @@ internal sealed class DemoBoard(IReadOnlyList<string> keys)
 
     public void Lost(string key, string holder, long token, LockLossReason reason)
     {
+        var atShutdown = _shuttingDown && reason == LockLossReason.Revoked;
         lock (_gate)
         {
-            Losses++;
+            if (atShutdown)
+            {
+                ReleasedAtShutdown++;
+            }
+            else
+            {
+                Losses++;
+            }
+
             if (_holders.TryGetValue(key, out var current) && current.Holder == holder)
             {
                 _holders.Remove(key);
             }
+        }
+
+        if (atShutdown)
+        {
+            return;
         }
 
         Log($"[yellow]lost[/] {Markup.Escape(key)} by {Markup.Escape(holder)} (token {token}): {reason}, told before anyone could take it over");
@@ -113,6 +139,8 @@ internal sealed class DemoBoard(IReadOnlyList<string> keys)
     }
 
     public string Summary(FencedResource resource) =>
-        $"acquisitions [bold]{Acquisitions}[/], node changes [bold]{NodeChanges}[/], losses [bold]{Losses}[/], " +
-        $"fenced writes accepted [bold]{resource.Accepted}[/] / rejected [bold]{resource.Rejected}[/], mutual-exclusion violations [bold]{Violations}[/]";
+        $"acquisitions [bold]{Acquisitions}[/], node changes [bold]{NodeChanges}[/] (a key granted on another node than its previous holder's), " +
+        $"losses [bold]{Losses}[/] (each told to its holder before anyone else got the key){(ReleasedAtShutdown > 0 ? $", released at shutdown [bold]{ReleasedAtShutdown}[/]" : string.Empty)}, " +
+        $"fenced writes accepted [bold]{resource.Accepted}[/] / rejected [bold]{resource.Rejected}[/] (a stale holder's write, refused by its fencing token), " +
+        $"mutual-exclusion violations [bold]{Violations}[/]";
 }

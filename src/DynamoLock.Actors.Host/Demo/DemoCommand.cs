@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Akka.Actor;
-using Akka.Configuration;
 using DynamoLock.Actors.Chaos;
 using DynamoLock.Actors.Table;
 using Spectre.Console;
@@ -18,8 +17,8 @@ internal static class DemoCommand
         var nodes = new Option<int>("--nodes") { Description = "Nodes (actor systems) competing.", DefaultValueFactory = _ => 3 };
         var keys = new Option<int>("--keys") { Description = "Keys they compete for.", DefaultValueFactory = _ => 3 };
         var workers = new Option<int>("--workers") { Description = "Requesters per node.", DefaultValueFactory = _ => 2 };
-        var duration = new Option<TimeSpan>("--duration") { Description = "How long the demo runs (e.g. 00:00:20).", DefaultValueFactory = _ => TimeSpan.FromSeconds(15) };
-        var store = new Option<string>("--store") { Description = "memory (embedded in-memory table) or dynamodb (--table, created if missing, at --endpoint).", DefaultValueFactory = _ => "memory" };
+        var duration = Commands.CommonOptions.Duration("--duration", "How long the demo runs, 1s to 1h.", TimeSpan.FromSeconds(15));
+        var store = new Option<string>("--store") { Description = "memory (embedded in-memory table) or dynamodb (--table, created if missing, at --endpoint; the demo's records are removed at the end).", DefaultValueFactory = _ => "memory" };
         store.AcceptOnlyFromAmong("memory", "dynamodb");
 
         var command = new Command("demo", "Watch in-process nodes compete for locks on the embedded in-memory table (or DynamoDB).")
@@ -28,7 +27,7 @@ internal static class DemoCommand
         };
         command.SetAction((parse, cancellationToken) => Commands.CommandRunner.RunAsync(parse, common, "demo", () => RunAsync(
             () => common.CreateTable(parse),
-            new DemoOptions(parse.GetValue(nodes), parse.GetValue(keys), parse.GetValue(workers), parse.GetValue(duration), parse.GetValue(store)!, parse.GetValue(common.Table)!, parse.GetValue(common.Verbose)),
+            new DemoOptions(parse.GetValue(nodes), parse.GetValue(keys), parse.GetValue(workers), parse.GetValue(duration).Value, parse.GetValue(store)!, parse.GetValue(common.Table)!, parse.GetValue(common.Verbose)),
             cancellationToken), cancellationToken));
         return command;
     }
@@ -37,21 +36,25 @@ internal static class DemoCommand
     {
         if (Validate(options) is { } problem)
         {
-            await Console.Error.WriteLineAsync($"dynamolock demo: {problem}").ConfigureAwait(false);
-            return 2;
+            throw new Commands.UsageException(problem);
         }
 
         ILockTable table;
+        DynamoDbLockTable? dynamoDb = null;
         if (options.Store == "memory")
         {
             table = new InMemoryLockTable("demo");
         }
         else
         {
-            var dynamoDb = createDynamoDbTable();
+            dynamoDb = createDynamoDbTable();
             await dynamoDb.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
             table = dynamoDb;
         }
+
+        // Owner names unique to this run, so that the clean-up at the end removes only the records this run wrote.
+        var run = Guid.NewGuid().ToString("N")[..6];
+        string OwnerOf(int node) => dynamoDb is null ? $"node-{node}" : $"demo-{run}-node-{node}";
 
         var keys = Enumerable.Range(1, options.Keys).Select(i => $"demo/job-{i}").ToList();
         var board = new DemoBoard(keys);
@@ -64,15 +67,14 @@ internal static class DemoCommand
             DriftAllowance = TimeSpan.FromMilliseconds(200),
             MaxLocalHandOffs = 3,
         };
-        var logLevel = options.Verbose ? "INFO" : "OFF";
-        var config = ConfigurationFactory.ParseString($"akka.loglevel = {logLevel}\nakka.stdout-loglevel = {logLevel}\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off");
+        var config = Commands.ToolActorSystem.Config(options.Verbose);
 
         var nodes = new List<(ActorSystem System, PartitionableLockTable Table, List<IActorRef> Workers)>();
         for (var i = 1; i <= options.Nodes; i++)
         {
             var system = ActorSystem.Create($"node-{i}", config);
             var nodeTable = new PartitionableLockTable(table);
-            var manager = system.ActorOf(LockManager.Props(nodeTable, settings with { OwnerName = $"node-{i}" }), "dynamolock");
+            var manager = system.ActorOf(LockManager.Props(nodeTable, settings with { OwnerName = OwnerOf(i) }), "dynamolock");
             var nodeWorkers = Enumerable.Range(1, options.Workers)
                 .Select(w => system.ActorOf(DemoWorker.Props($"node-{i}/worker-{w}", manager, keys, board, resource), $"worker-{w}"))
                 .ToList();
@@ -145,12 +147,45 @@ internal static class DemoCommand
         }
 
         board.Phase = "shutting down: every node releases its locks";
+        board.ShuttingDown = true;
         await Task.WhenAll(nodes.Select(n => CoordinatedShutdown.Get(n.System).Run(CoordinatedShutdown.ClrExitReason.Instance))).ConfigureAwait(false);
         board.Phase = "done";
         AnsiConsole.Write(board.Render(resource));
         AnsiConsole.MarkupLine(board.Summary(resource));
+        if (dynamoDb is not null)
+        {
+            var removed = await RemoveRecordsAsync(dynamoDb, keys, Enumerable.Range(1, options.Nodes).Select(OwnerOf).ToHashSet(StringComparer.Ordinal)).ConfigureAwait(false);
+            AnsiConsole.MarkupLine($"[grey]removed {removed} demo lock record(s) from table '{Markup.Escape(dynamoDb.TableName)}'[/]");
+        }
+
         AnsiConsole.MarkupLine($"violations: {board.Violations}");
-        return board.Violations == 0 ? 0 : 1;
+        return board.Violations == 0 ? Commands.ExitCodes.Ok : Commands.ExitCodes.NotFound;
+    }
+
+    /// <summary>
+    /// Deletes the records of the demo's keys that this run's nodes wrote last (released, or still held if a shutdown
+    /// release failed: every node has stopped by now). Each delete is conditioned on the record version read just before,
+    /// so a record someone else wrote meanwhile is left alone.
+    /// </summary>
+    private static async Task<int> RemoveRecordsAsync(DynamoDbLockTable table, IEnumerable<string> keys, IReadOnlySet<string> owners)
+    {
+        var removed = 0;
+        foreach (var key in keys)
+        {
+            var record = await table.ReadAsync(new LockKey(key)).ConfigureAwait(false);
+            if (record is null || !owners.Contains(record.OwnerName))
+            {
+                continue;
+            }
+
+            var result = await table.ReleaseAsync(new ReleaseLockRequest(record.Key, record.OwnerName, record.RecordVersionNumber) { DeleteRecord = true }).ConfigureAwait(false);
+            if (result is ReleaseResult.Released)
+            {
+                removed++;
+            }
+        }
+
+        return removed;
     }
 
     private static string? Validate(DemoOptions options) => options switch
@@ -158,7 +193,7 @@ internal static class DemoCommand
         { Nodes: < 1 or > 10 } => $"--nodes must be between 1 and 10 (got {options.Nodes}).",
         { Keys: < 1 or > 20 } => $"--keys must be between 1 and 20 (got {options.Keys}).",
         { Workers: < 1 or > 10 } => $"--workers must be between 1 and 10 (got {options.Workers}).",
-        _ when options.Duration < TimeSpan.FromSeconds(1) || options.Duration > TimeSpan.FromHours(1) => $"--duration must be between 00:00:01 and 01:00:00 (got {options.Duration}).",
+        _ when options.Duration < TimeSpan.FromSeconds(1) || options.Duration > TimeSpan.FromHours(1) => $"--duration must be between 1s and 1h (got {Commands.Durations.Format(options.Duration)}).",
         _ => null,
     };
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Akka.Configuration;
-using Amazon;
 using Amazon.DynamoDBv2;
 using DynamoLock.Actors.Table;
 
@@ -42,33 +41,18 @@ internal static class LockTableFactory
         }
     }
 
-    /// <summary>A DynamoDB client from a <c>dynamolock.table</c> section's <c>service-url</c> and <c>region</c>, else the AWS SDK's configuration.</summary>
+    /// <summary>
+    /// A DynamoDB client from a <c>dynamolock.table</c> section's <c>service-url</c> and <c>region</c>, else
+    /// <c>AWS_ENDPOINT_URL_DYNAMODB</c> / <c>AWS_ENDPOINT_URL</c>, else the AWS SDK's configuration. A loopback endpoint
+    /// works without AWS credentials (local servers accept any).
+    /// </summary>
+    /// <exception cref="ArgumentException">The service URL is not an absolute http or https URL.</exception>
     public static IAmazonDynamoDB CreateClient(Config tableConfig)
     {
         ArgumentNullException.ThrowIfNull(tableConfig);
-        var serviceUrl = tableConfig.GetString("service-url", string.Empty);
-        var region = tableConfig.GetString("region", string.Empty);
-        if (string.IsNullOrWhiteSpace(serviceUrl) && string.IsNullOrWhiteSpace(region))
-        {
-            return new AmazonDynamoDBClient();
-        }
-
-        var clientConfig = new AmazonDynamoDBConfig();
-        if (!string.IsNullOrWhiteSpace(serviceUrl))
-        {
-            if (!Uri.TryCreate(serviceUrl, UriKind.Absolute, out _))
-            {
-                throw new ArgumentException($"dynamolock.table.service-url must be an absolute URL (got '{serviceUrl}').", "serviceUrl");
-            }
-
-            clientConfig.ServiceURL = serviceUrl;
-            clientConfig.AuthenticationRegion = string.IsNullOrWhiteSpace(region) ? "us-east-1" : region;
-        }
-        else
-        {
-            clientConfig.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-        }
-
-        return new AmazonDynamoDBClient(clientConfig);
+        return DynamoDbClients.Create(
+            tableConfig.GetString("service-url", string.Empty),
+            tableConfig.GetString("region", string.Empty),
+            "dynamolock.table.service-url");
     }
 }

@@ -15,7 +15,13 @@ public sealed class DynamoLockCli : IDisposable
     private readonly List<Process> _started = [];
 
     /// <summary>Starts <c>dynamolock ARGS</c>; its output is collected in the returned builders.</summary>
-    public (Process Process, StringBuilder Output, StringBuilder Error) Start(params string[] args)
+    public (Process Process, StringBuilder Output, StringBuilder Error) Start(params string[] args) => Start(null, args);
+
+    /// <summary>
+    /// Starts <c>dynamolock ARGS</c> with <paramref name="environment"/> applied over the tests' defaults (a
+    /// <see langword="null"/> value removes the variable); its output is collected in the returned builders.
+    /// </summary>
+    public (Process Process, StringBuilder Output, StringBuilder Error) Start(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -34,6 +40,18 @@ public sealed class DynamoLockCli : IDisposable
         start.Environment["AWS_ACCESS_KEY_ID"] = "local";
         start.Environment["AWS_SECRET_ACCESS_KEY"] = "local";
         start.Environment["AWS_REGION"] = "us-east-1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
         lock (_started)
         {
@@ -50,9 +68,12 @@ public sealed class DynamoLockCli : IDisposable
     }
 
     /// <summary>Runs <c>dynamolock ARGS</c> to completion.</summary>
-    public async Task<CliResult> RunAsync(params string[] args)
+    public Task<CliResult> RunAsync(params string[] args) => RunAsync(null, args);
+
+    /// <summary>Runs <c>dynamolock ARGS</c> to completion with <paramref name="environment"/> (see <see cref="Start(IReadOnlyDictionary{string, string?}?, string[])"/>).</summary>
+    public async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var (process, output, error) = Start(args);
+        var (process, output, error) = Start(environment, args);
         return await WaitAsync(process, output, error).ConfigureAwait(false);
     }
 
