@@ -75,5 +75,9 @@ internal static class HumanText
         return message.Trim();
     }
 
+    /// <summary>A sentence made to follow a colon: its first letter lower-cased, unless it starts an acronym or a name in quotes.</summary>
+    public static string Uncapitalised(string text) =>
+        text.Length > 1 && char.IsUpper(text[0]) && !char.IsUpper(text[1]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
+
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 }

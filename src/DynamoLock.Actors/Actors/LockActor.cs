@@ -409,7 +409,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
         // A wait that ran out while the lock was held is contention; one that ran out while the table kept failing says so.
         var kind = refusal.Kind == LockRefusalKind.HeldElsewhere ? LockRefusalKind.WaitTimedOut : refusal.Kind;
-        waiter.Ref.Tell(refusal with { Kind = kind, Reason = $"Not acquired within {HumanText.Duration(waiter.Options.WaitTimeout)}: {Uncapitalised(refusal.Reason)}" });
+        waiter.Ref.Tell(refusal with { Kind = kind, Reason = $"Waited {HumanText.Duration(waiter.Options.WaitTimeout)}; {HumanText.Uncapitalised(refusal.Reason)}" });
         AfterWaiterLeft(waiter);
     }
 
@@ -1109,8 +1109,6 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     private void LogTableError(string operation, Exception error) =>
         _log.Error("{0} lock {1} failed ({2}): {3}", operation, HumanText.Key(_key), LockRefusals.KindOf(error), HumanText.Problem(error));
 
-    private static string Uncapitalised(string text) =>
-        text.Length > 1 && char.IsUpper(text[0]) && !char.IsUpper(text[1]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
 
     private Requester? RemoveWaiter(IActorRef actor)
     {

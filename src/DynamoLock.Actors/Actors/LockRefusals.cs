@@ -25,11 +25,11 @@ internal static class LockRefusals
     /// </summary>
     public static Exception ToException(string key, LockRefusalKind kind, string reason, Exception? cause)
     {
-        var message = $"Lock {HumanText.Key(key)}: {reason}";
+        var message = $"Lock {HumanText.Key(key)}: {HumanText.Uncapitalised(reason)}";
         return kind switch
         {
             LockRefusalKind.HeldElsewhere or LockRefusalKind.WaitTimedOut => new TimeoutException(message),
-            LockRefusalKind.InvalidRequest => new ArgumentException(message, nameof(key)),
+            LockRefusalKind.InvalidRequest => new ArgumentException(message),
             LockRefusalKind.TableMissing => new LockTableNotFoundException((cause as LockTableNotFoundException)?.TableName ?? string.Empty, message, cause),
             LockRefusalKind.Misconfigured => new LockTableConfigurationException(message, cause),
             LockRefusalKind.TableUnavailable => new LockTableUnavailableException(message, cause),

@@ -9,7 +9,7 @@ public sealed class LockNotAcquiredException : TimeoutException
 {
     /// <summary>Creates the exception from the manager's answer.</summary>
     public LockNotAcquiredException(LockNotAcquired answer)
-        : base($"Lock {HumanText.Key(answer?.Key)} was not acquired: {answer?.Reason}")
+        : base($"Lock {HumanText.Key(answer?.Key)} was not acquired: {HumanText.Uncapitalised(answer?.Reason ?? string.Empty)}")
     {
         ArgumentNullException.ThrowIfNull(answer);
         Key = answer.Key;

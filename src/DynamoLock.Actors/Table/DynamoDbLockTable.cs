@@ -532,7 +532,9 @@ public sealed class DynamoDbLockTable : ILockTable
             $"{operation} on DynamoDB table '{_options.TableName}' was refused ({service.ErrorCode}): {FirstLine(service.Message)} " +
             "Check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the instance role) and that they allow the table's actions.",
             e),
-        AmazonServiceException { ErrorCode: "ValidationException" } service when service.Message.Contains("key", StringComparison.OrdinalIgnoreCase) =>
+        // Every request this adapter sends is well formed for the configured schema: a validation error means the table's
+        // key schema differs from the settings.
+        AmazonServiceException { ErrorCode: "ValidationException" } service =>
             new LockTableConfigurationException(
                 $"{operation} on DynamoDB table '{_options.TableName}' was rejected: {service.Message}. Check that the table's key schema is partition key " +
                 $"'{_options.PartitionKeyName}' (S){(_options.SortKeyName is { } sk2 ? $" and sort key '{sk2}' (S)" : string.Empty)}.",
@@ -555,11 +557,14 @@ public sealed class DynamoDbLockTable : ILockTable
         || e.ErrorCode is "AccessDeniedException" or "UnrecognizedClientException" or "InvalidSignatureException" or "MissingAuthenticationTokenException"
             or "ExpiredTokenException" or "IncompleteSignatureException" or "InvalidClientTokenId" or "SignatureDoesNotMatch";
 
+    /// <summary>The first sentence of an SDK message, for one-line errors (the SDK's own messages run to many lines).</summary>
     private static string FirstLine(string message)
     {
         var end = message.IndexOfAny(['\r', '\n']);
         var line = (end >= 0 ? message[..end] : message).Trim();
-        return line.EndsWith('.') || line.EndsWith(':') ? line.TrimEnd(':') + (line.EndsWith(':') ? "." : string.Empty) : line + ".";
+        var sentence = line.IndexOf(". ", StringComparison.Ordinal);
+        line = (sentence >= 0 ? line[..sentence] : line).TrimEnd('.', ':', ' ');
+        return line + ".";
     }
 
     private static string EncodeToken(Dictionary<string, AttributeValue> lastEvaluatedKey) =>

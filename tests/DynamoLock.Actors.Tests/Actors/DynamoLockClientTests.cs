@@ -54,7 +54,8 @@ public sealed class DynamoLockClientTests : LockTestKit
 
         Assert.Equal(key, error.Key);
         Assert.Equal("other-client-node", error.CurrentOwner);
-        Assert.Contains("Not acquired within", error.Reason, StringComparison.Ordinal);
+        Assert.Equal("Waited 300ms; the lock is held by 'other-client-node'.", error.Reason);
+        Assert.Equal($"Lock '{key}' was not acquired: waited 300ms; the lock is held by 'other-client-node'.", error.Message);
     }
 
     [Fact]

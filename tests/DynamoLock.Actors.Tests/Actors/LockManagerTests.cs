@@ -196,7 +196,7 @@ public sealed class LockManagerTests : LockTestKit
 
         var refused = waiter.ExpectMsg<LockNotAcquired>();
         Assert.Equal(LockRefusalKind.WaitTimedOut, refused.Kind);
-        Assert.StartsWith("Not acquired within 300ms: the lock is held by", refused.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("Waited 300ms; the lock is held by", refused.Reason, StringComparison.Ordinal);
         AwaitAssert(() => Assert.Equal(0, Status(key)?.Waiters));
     }
 

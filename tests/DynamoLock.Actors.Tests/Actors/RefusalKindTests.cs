@@ -56,7 +56,7 @@ public sealed class RefusalKindTests : LockTestKit
 
         var refused = Ask(new Acquire(key, AcquireOptions.Wait(TimeSpan.FromMilliseconds(200))));
         Assert.Equal(LockRefusalKind.WaitTimedOut, refused.Kind);
-        Assert.Equal("Not acquired within 200ms: the lock is held by 'other-refusal-node'.", refused.Reason);
+        Assert.Equal("Waited 200ms; the lock is held by 'other-refusal-node'.", refused.Reason);
 
         Assert.Null(await _client.TryAcquireAsync(key, TimeSpan.FromMilliseconds(200)));
         var error = await Assert.ThrowsAsync<LockNotAcquiredException>(() => _client.AcquireAsync(key, TimeSpan.FromMilliseconds(200)));
@@ -184,7 +184,7 @@ public sealed class RefusalKindTests : LockTestKit
 
         var error = await Assert.ThrowsAsync<LockTableException>(() => handle.ReleaseAsync());
 
-        Assert.Contains("Could not release the lock: Rejected.; it expires 2s after its last heartbeat.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not release the lock: Rejected.; it expires 2s after its last heartbeat.", error.Message, StringComparison.Ordinal);
         await handle.DisposeAsync();
     }
 
