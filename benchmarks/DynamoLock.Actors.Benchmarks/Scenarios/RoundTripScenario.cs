@@ -4,8 +4,8 @@ using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors.Benchmarks.Scenarios;
 
-/// <summary>HTTP requests one lock operation sent, by DynamoDB operation (SDK retries included).</summary>
-internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string, int> Requests, string Target, string Note)
+/// <summary>HTTP requests one lock operation sent, by DynamoDB operation (SDK retries included), on the named server.</summary>
+internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string, int> Requests, string Target, string Note, string Server = "")
 {
     public int Total => Requests.Values.Sum();
 
@@ -18,7 +18,10 @@ internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string
 /// </summary>
 internal static class RoundTripScenario
 {
-    public static async Task<IReadOnlyList<RoundTripRow>> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
+    public const string ContendedAcquire = "contended acquire (no wait)";
+
+    /// <summary>Counts on <paramref name="server"/> (a display name such as "dynalite" or "DynamoDB Local", for the report).</summary>
+    public static async Task<IReadOnlyList<RoundTripRow>> RunAsync(string endpoint, string server, BenchmarkOptions options, CancellationToken cancellationToken)
     {
         var counter = new RequestCounter();
         using var countedClient = LocalDynamoDb.CreateClient(endpoint, counter);
@@ -35,7 +38,7 @@ internal static class RoundTripScenario
         {
             counter.Reset();
             await act().ConfigureAwait(false);
-            rows.Add(new RoundTripRow(operation, counter.Counts, target, note));
+            rows.Add(new RoundTripRow(operation, counter.Counts, target, note, server));
         }
 
         await Count("uncontended acquire (new key)", "1", "", () => requester.AcquireAsync("a", cancellationToken));
@@ -53,7 +56,10 @@ internal static class RoundTripScenario
 
         // Contended: another node holds the lock; one try without waiting.
         await other.NewRequester().AcquireAsync("c", cancellationToken).ConfigureAwait(false);
-        await Count("contended acquire (no wait)", "1", "dynalite ignores ReturnValuesOnConditionCheckFailure, so the holder is read back with GetItem", async () =>
+        var contendedNote = server == LocalDynamoDbServerKind.Dynalite.DisplayName()
+            ? "dynalite ignores ReturnValuesOnConditionCheckFailure, so the holder is read back with GetItem"
+            : "the failed write returns the holder's record (ReturnValuesOnConditionCheckFailure=ALL_OLD), as DynamoDB does";
+        await Count(ContendedAcquire, "1", contendedNote, async () =>
             (await requester.SendAsync(new Acquire("c"), cancellationToken).ConfigureAwait(false)).Expect<LockNotAcquired>());
 
         // Takeover: a holder that stopped heartbeating (a record written once, with a 2 s lease), waited out.
