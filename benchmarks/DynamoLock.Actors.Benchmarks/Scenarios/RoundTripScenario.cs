@@ -64,7 +64,7 @@ internal static class RoundTripScenario
 
         // Takeover: a holder that stopped heartbeating (a record written once, with a 2 s lease), waited out.
         await otherTable.TryAcquireAsync(new AcquireLockRequest(new LockKey("t"), "crashed-holder", TimeSpan.FromSeconds(2)), cancellationToken).ConfigureAwait(false);
-        var pollsNote = $"1 failed try + 1 read, then a consistent read each {settings.RefreshInterval.TotalMilliseconds:0} ms refresh while waiting out the 2 s lease, then 1 takeover write";
+        var pollsNote = $"1 failed try (+ 1 read where the server does not return the holder), then a consistent read each {settings.RefreshInterval.TotalMilliseconds:0} ms refresh while waiting out the 2 s lease, then 1 takeover write";
         await Count("takeover of an expired lease (whole wait)", "1 write", pollsNote, () => requester.AcquireAsync("t", cancellationToken, wait: TimeSpan.FromSeconds(30)));
 
         // Hand-off on one node: the release and the waiter's grant are one write.
