@@ -110,10 +110,11 @@ internal static class ResultsReport
         foreach (var operation in rows.Select(r => r.Operation).Distinct())
         {
             var byServer = rows.Where(r => r.Operation == operation).ToLookup(r => r.Server.Length == 0 ? first : r.Server);
-            var cells = servers.Select(s => byServer[s].FirstOrDefault() is { } row ? $"{row.Total}: {row.Breakdown}" : "not run");
+            // The peer runs on the first server only.
+            var cells = servers.Select(s => byServer[s].FirstOrDefault() is { } row ? $"{row.Total}: {row.Breakdown}" : "—");
             var any = byServer.SelectMany(g => g).First();
             var notes = byServer.Select(g => (Server: g.Key, g.First().Note)).Where(n => n.Note.Length > 0).ToArray();
-            var note = notes.Select(n => n.Note).Distinct().Count() <= 1 ? notes.FirstOrDefault().Note ?? "" : string.Join("; ", notes.Select(n => $"{n.Server}: {n.Note}"));
+            var note = notes.Select(n => n.Note).Distinct().Count() <= 1 ? notes.FirstOrDefault().Note ?? "" : string.Join("; ", notes.Select(n => n.Note.StartsWith(n.Server, StringComparison.Ordinal) ? n.Note : $"{n.Server}: {n.Note}"));
             md.AppendLine($"| {operation} | {string.Join(" | ", cells)} | {any.Target} | {note} |");
         }
 
