@@ -21,21 +21,28 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly long _origin;
     private readonly LockCore _core;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<CoreEffect> _effects = [];
+    // Made when first needed: most lock actors never log, and a logger per actor was ~100 bytes per held lock.
+    private ILoggingAdapter? _log;
+
+    // The effects of one step, carried out before the step returns. An actor runs on one thread at a time and never
+    // re-enters a step, so one buffer per thread serves every lock actor: a buffer per actor was ~120 bytes per held lock.
+    [ThreadStatic]
+    private static List<CoreEffect>? _buffer;
 
     // Commands received from the manager, so that it can tell whether one is still in flight when this actor is idle.
     private long _received;
 
-    public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings)
+    public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings, LockCoreOptions coreOptions)
     {
         _key = key;
         _table = table;
         _settings = settings;
         _clock = settings.TimeProvider;
         _origin = _clock.GetTimestamp();
-        _core = new LockCore(key, lockKey, LockCoreOptions.From(settings));
+        _core = new LockCore(key, lockKey, coreOptions);
     }
+
+    private static List<CoreEffect> Effects => _buffer ??= new List<CoreEffect>(16);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -45,14 +52,14 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         base.PreStart();
-        _core.Start(Now, _effects);
+        _core.Start(Now, Effects);
         Apply();
     }
 
     protected override void PostStop()
     {
         // Stopped while holding (the manager or the system stopped): the core tells everyone and releases best-effort.
-        _core.Step(StoppedInput.Instance, Now, _effects);
+        _core.Step(StoppedInput.Instance, Now, Effects);
         Apply();
         base.PostStop();
     }
@@ -97,15 +104,20 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                 return;
         }
 
-        _core.Step(input, Now, _effects);
+        _core.Step(input, Now, Effects);
         Apply();
     }
 
     /// <summary>Carries out the core's effects, in order.</summary>
     private void Apply()
     {
-        foreach (var effect in _effects)
+        // Taken out of the buffer first: a Tell to a local actor never runs that actor's step on this thread, but the
+        // buffer must be empty again whatever an effect does.
+        var effects = Effects;
+        var count = effects.Count;
+        for (var i = 0; i < count; i++)
         {
+            var effect = effects[i];
             switch (effect)
             {
                 case CallTable m:
@@ -149,7 +161,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
             }
         }
 
-        _effects.Clear();
+        effects.Clear();
     }
 
     private void Call(long op, TableCall call)
@@ -205,19 +217,25 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     private void Log(LogLine line)
     {
+        if (line.Level == CoreLogLevel.Debug && !Context.System.Log.IsDebugEnabled)
+        {
+            return;
+        }
+
+        var log = _log ??= Context.GetLogger();
         switch (line.Level)
         {
             case CoreLogLevel.Debug:
-                _log.Debug(line.Text);
+                log.Debug(line.Text);
                 break;
             case CoreLogLevel.Info:
-                _log.Info(line.Text);
+                log.Info(line.Text);
                 break;
             case CoreLogLevel.Warning:
-                _log.Warning(line.Text);
+                log.Warning(line.Text);
                 break;
             default:
-                _log.Error(line.Text);
+                log.Error(line.Text);
                 break;
         }
     }

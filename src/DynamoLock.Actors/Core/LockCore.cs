@@ -25,8 +25,11 @@ internal sealed class LockCore
     private const int MaxReleaseAttempts = 3;
 
     private readonly WaiterQueue _waiters = new();
-    private readonly List<object> _releaseReplies = [];
-    private readonly List<object> _dataReplies = [];
+    private static readonly List<object> NoReplies = [];
+
+    // Who waits for a release or a data write to be answered; made on first use (an empty list per held lock is 32 bytes).
+    private List<object>? _releaseReplies;
+    private List<object>? _dataReplies;
     private List<CoreEffect> _out = null!;
     private TimeSpan _now;
 
@@ -92,7 +95,7 @@ internal sealed class LockCore
     public LockState State { get; private set; } = LockState.Idle;
 
     /// <summary>The fencing token of the current grant, while held.</summary>
-    public long? FencingToken => _grant?.Record.FencingToken;
+    public long? FencingToken => _grant?.FencingToken;
 
     /// <summary>Local requesters waiting.</summary>
     public int WaiterCount => _waiters.Count;
@@ -237,7 +240,7 @@ internal sealed class LockCore
         var held = _grant is { Unheld: false } grant ? grant : null;
         var report = new ReportState(
             shown,
-            held?.Record.FencingToken,
+            held?.FencingToken,
             held?.Requester.Ref,
             _waiters.Count,
             State == LockState.Waiting ? _observed?.Record.OwnerName : null);
@@ -325,7 +328,7 @@ internal sealed class LockCore
 
         if (_grant is { } grant && grant.Requester.Ref.Equals(m.From) && !_releaseRequested && State is LockState.Held or LockState.Renewing)
         {
-            Send(m.From, new LockAcquired(Key, grant.Record.FencingToken, grant.Record.Data));
+            Send(m.From, new LockAcquired(Key, grant.FencingToken, grant.Data));
             return;
         }
 
@@ -354,10 +357,10 @@ internal sealed class LockCore
     private void OnRelease(ReleaseInput m)
     {
         CommandReceived();
-        if (State == LockState.Releasing && _grant is { } releasing && (releasing.Requester.Ref.Equals(m.From) || m.FencingToken == releasing.Record.FencingToken))
+        if (State == LockState.Releasing && _grant is { } releasing && (releasing.Requester.Ref.Equals(m.From) || m.FencingToken == releasing.FencingToken))
         {
             // Already being released: answered when the write completes.
-            _releaseReplies.Add(m.From);
+            (_releaseReplies ??= []).Add(m.From);
             return;
         }
 
@@ -374,7 +377,7 @@ internal sealed class LockCore
             return;
         }
 
-        _releaseReplies.Add(m.From);
+        (_releaseReplies ??= []).Add(m.From);
         RequestRelease(revoke: !_grant!.Requester.Ref.Equals(m.From), byShutdown: false);
     }
 
@@ -399,7 +402,7 @@ internal sealed class LockCore
         }
 
         _pendingData = m.Data;
-        _dataReplies.Add(m.From);
+        (_dataReplies ??= []).Add(m.From);
         if (State == LockState.Held)
         {
             ProceedFromHeld(heartbeatDue: false);
@@ -418,7 +421,7 @@ internal sealed class LockCore
         // The lock is left to expire: no more writes; the holder hears LockLost(LeaseExpired) at its safe deadline,
         // before a waiter elsewhere can take it over after the lease.
         _heartbeatStopped = true;
-        Send(m.From, new LockHeartbeatStopped(Key, _grant!.Record.FencingToken));
+        Send(m.From, new LockHeartbeatStopped(Key, _grant!.FencingToken));
     }
 
     private void OnRequesterStopped(object who)
@@ -481,10 +484,10 @@ internal sealed class LockCore
             // The holder hears of it first; the release write (whose answer nobody will read) may let others in.
             if (!grant.Revoked)
             {
-                Send(grant.Requester.Ref, new LockLost(Key, grant.Record.FencingToken, LockLossReason.Revoked));
+                Send(grant.Requester.Ref, new LockLost(Key, grant.FencingToken, LockLossReason.Revoked));
             }
 
-            Emit(new CallTable(++_op, new ReleaseCall(new ReleaseLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber)
+            Emit(new CallTable(++_op, new ReleaseCall(new ReleaseLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber)
             {
                 DeleteRecord = grant.Requester.Options.DeleteOnRelease,
                 NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
@@ -497,12 +500,12 @@ internal sealed class LockCore
             Send(waiter.Ref, new LockNotAcquired(Key, LockRefusalKind.ShuttingDown, "The lock manager stopped."));
         }
 
-        foreach (var reply in _releaseReplies)
+        foreach (var reply in _releaseReplies ?? NoReplies)
         {
             Send(reply, new LockNotHeld(Key, LockRefusalKind.ShuttingDown, "The lock manager stopped before the release completed; the lock expires after its lease."));
         }
 
-        _releaseReplies.Clear();
+        _releaseReplies = null;
         FailPendingData(LockRefusalKind.ShuttingDown, "The lock manager stopped.");
     }
 
@@ -552,7 +555,7 @@ internal sealed class LockCore
                 {
                     // The requester this write was for left while it was in flight. The record carries that requester's
                     // lease and data, which the next one must not trust: give it back, then serve the queue afresh.
-                    GiveBack(granted.Record);
+                    GiveBack(granted.Record.RecordVersionNumber, granted.Record.FencingToken);
                     return;
                 }
 
@@ -561,12 +564,13 @@ internal sealed class LockCore
                 {
                     // The write took longer than the lease can be trusted: no grant. Give the record back and try again.
                     Log(CoreLogLevel.Warning, $"The grant of lock {HumanText.Key(Key)} came back after its safe deadline; giving it back.");
-                    GiveBack(granted.Record);
+                    GiveBack(granted.Record.RecordVersionNumber, granted.Record.FencingToken);
                     return;
                 }
 
                 _waiters.RemoveFirst();
-                Hold(holder, granted.Record, Mutation == LockCoreMutation.LeaseFromAnswer ? _now : sentAt);
+                var record = granted.Record;
+                Hold(holder, record.RecordVersionNumber, record.FencingToken, record.Data, Mutation == LockCoreMutation.LeaseFromAnswer ? _now : sentAt);
                 FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, new LockNotAcquired(Key, LockRefusalKind.HeldElsewhere, "The lock is held by another requester on this node.", Options.OwnerName));
                 return;
 
@@ -596,9 +600,10 @@ internal sealed class LockCore
     }
 
     /// <summary>Releases a record granted to nobody (its requester left, or the grant came too late), then serves the queue.</summary>
-    private void GiveBack(LockRecord record)
+    private void GiveBack(string recordVersionNumber, long fencingToken)
     {
-        _grant = new Grant(_writeFor ?? new Requester(this, AcquireOptions.Default, new LockTiming(null, null, TimeSpan.Zero), null), record, _now, Unheld: true);
+        var requester = _writeFor ?? new Requester(this, AcquireOptions.Default, new LockTiming(null, null, TimeSpan.Zero), null);
+        _grant = new Grant(requester, recordVersionNumber, fencingToken, ReadOnlyMemory<byte>.Empty, _now, Unheld: true);
         SendRelease();
     }
 
@@ -611,11 +616,10 @@ internal sealed class LockCore
 
     private void OnAcquireFailed(Exception error)
     {
-        var unsettled = IsOutcomeUnknown(error);
-        if (!unsettled)
-        {
-            _acquireWrite = null;
-        }
+        // Once any attempt's outcome was unknown the write stays unsettled until an answer settles it: a later attempt
+        // refused before it applied says nothing about the first.
+        _acquireWrite = Unsettled(_acquireWrite, error);
+        var unsettled = _acquireWrite is not null;
 
         if (!IsTransient(error))
         {
@@ -737,14 +741,14 @@ internal sealed class LockCore
 
     // ---- Holding ----------------------------------------------------------------------------------------------------
 
-    private void Hold(Requester holder, LockRecord record, TimeSpan sentAt)
+    private void Hold(Requester holder, string recordVersionNumber, long fencingToken, ReadOnlyMemory<byte> data, TimeSpan sentAt)
     {
         if (_handOffs == 0)
         {
             _runStartedAt = sentAt;
         }
 
-        _grant = new Grant(holder, record, sentAt);
+        _grant = new Grant(holder, recordVersionNumber, fencingToken, data, sentAt);
         _observed = null;
         _heartbeatStopped = false;
         _revokedAt = null;
@@ -755,9 +759,9 @@ internal sealed class LockCore
         }
 
         Count(CoreMetric.Acquisition);
-        Log(CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} acquired with fencing token {record.FencingToken}.");
+        Log(CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} acquired with fencing token {fencingToken}.");
         Become(LockState.Held);
-        Publish(new LockAcquired(Key, record.FencingToken, record.Data), holder.Ref);
+        Publish(new LockAcquired(Key, fencingToken, data), holder.Ref);
     }
 
     /// <summary>
@@ -773,7 +777,7 @@ internal sealed class LockCore
         {
             _grant = grant with { Revoked = true };
             Count(CoreMetric.Loss, LockLossReason.Revoked);
-            Publish(new LockLost(Key, grant.Record.FencingToken, LockLossReason.Revoked), grant.Requester.Ref);
+            Publish(new LockLost(Key, grant.FencingToken, LockLossReason.Revoked), grant.Requester.Ref);
 
             // At shutdown the node's work stops with it, and a wait would outlast the shutdown's release timeout.
             _revokedAt = byShutdown ? null : _now;
@@ -846,15 +850,18 @@ internal sealed class LockCore
         _renewKind = kind;
         _writeFor = writeFor;
         _dataInFlight = kind == RenewKind.HandOff ? null : _pendingData;
-        _dataRepliesInFlight = _dataInFlight is null ? 0 : _dataReplies.Count;
+        _dataRepliesInFlight = _dataInFlight is null ? 0 : (_dataReplies?.Count ?? 0);
 
         // A requester that asked to keep stored data (ReplaceData = false) still stores its data on an empty record.
-        var handOffData = kind == RenewKind.HandOff && (writeFor.Options.ReplaceData || grant.Record.Data.IsEmpty) ? writeFor.Options.Data : null;
-        var request = new HeartbeatLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber, writeFor.Timing.LeaseDuration)
+        var handOffData = kind == RenewKind.HandOff && (writeFor.Options.ReplaceData || grant.Data.IsEmpty) ? writeFor.Options.Data : null;
+        var request = new HeartbeatLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber, writeFor.Timing.LeaseDuration)
         {
             Data = _dataInFlight ?? handOffData,
             IssueNewFencingToken = kind == RenewKind.HandOff,
             NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+
+            // The holder knows the data: what it had, or what this write sets. Reading up to 384 KiB back is waste.
+            ReturnData = false,
         };
         _heartbeatWrite = new PendingWrite<HeartbeatLockRequest>(request, _now);
         SendHeartbeat();
@@ -868,7 +875,8 @@ internal sealed class LockCore
 
     private void OnHeartbeatAnswered(HeartbeatResult result)
     {
-        var sentAt = Mutation == LockCoreMutation.LeaseFromAnswer ? _now : _heartbeatWrite!.FirstSentAt;
+        var request = _heartbeatWrite!.Request;
+        var sentAt = Mutation == LockCoreMutation.LeaseFromAnswer ? _now : _heartbeatWrite.FirstSentAt;
         _heartbeatWrite = null;
         if (result is HeartbeatResult.Lost lost)
         {
@@ -877,8 +885,17 @@ internal sealed class LockCore
         }
 
         var previous = _grant!;
-        var renewed = ((HeartbeatResult.Renewed)result).Record;
-        _grant = previous with { Record = renewed, LastWriteSentAt = sentAt, RetryAt = null };
+        var written = ((HeartbeatResult.Renewed)result).Record;
+
+        // The holder keeps what it needs (version, token, data), not the record: the data is what this write set, or as before.
+        _grant = previous with
+        {
+            RecordVersionNumber = written.RecordVersionNumber,
+            FencingToken = written.FencingToken,
+            Data = request.Data is { } data ? data : previous.Data,
+            LastWriteSentAt = sentAt,
+            RetryAt = null,
+        };
         _attempt = 0;
         Count(CoreMetric.Heartbeat);
         if (_renewKind == RenewKind.HandOff)
@@ -890,12 +907,12 @@ internal sealed class LockCore
         if (_dataInFlight is not null)
         {
             // Data that arrived while this write was in flight stays pending for the next one.
-            foreach (var reply in _dataReplies.Take(_dataRepliesInFlight))
+            foreach (var reply in (_dataReplies ?? NoReplies).Take(_dataRepliesInFlight))
             {
-                Send(reply, new LockDataStored(Key, renewed.FencingToken));
+                Send(reply, new LockDataStored(Key, _grant.FencingToken));
             }
 
-            _dataReplies.RemoveRange(0, _dataRepliesInFlight);
+            _dataReplies?.RemoveRange(0, _dataRepliesInFlight);
             if (ReferenceEquals(_pendingData, _dataInFlight))
             {
                 _pendingData = null;
@@ -911,12 +928,11 @@ internal sealed class LockCore
     private void HandOff(Grant previous)
     {
         var old = previous.Requester;
-        var record = _grant!.Record;
-        var handOffSentAt = _grant.LastWriteSentAt;
+        var handedOn = _grant!;
         _releaseRequested = false;
         FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
-        Publish(new LockReleased(Key, previous.Record.FencingToken), ReleaseRecipients(previous));
-        _releaseReplies.Clear();
+        Publish(new LockReleased(Key, previous.FencingToken), ReleaseRecipients(previous));
+        _releaseReplies = null;
         Count(CoreMetric.Release);
         _grant = null;
         UnwatchIfGone(old.Ref);
@@ -926,7 +942,7 @@ internal sealed class LockCore
         {
             // The requester the hand-off was written for left while it was in flight: its lease and data are in the
             // record, so give it back and serve the queue afresh.
-            GiveBack(record);
+            GiveBack(handedOn.RecordVersionNumber, handedOn.FencingToken);
             return;
         }
 
@@ -934,15 +950,12 @@ internal sealed class LockCore
         _handOffs++;
 
         // The new holder's lease counts from when the hand-off write was sent.
-        Hold(next, record, handOffSentAt);
+        Hold(next, handedOn.RecordVersionNumber, handedOn.FencingToken, handedOn.Data, handedOn.LastWriteSentAt);
     }
 
     private void OnHeartbeatFailed(Exception error)
     {
-        if (!IsOutcomeUnknown(error))
-        {
-            _heartbeatWrite = null;
-        }
+        _heartbeatWrite = Unsettled(_heartbeatWrite, error);
 
         if (!IsTransient(error))
         {
@@ -967,7 +980,7 @@ internal sealed class LockCore
     private void Lose(LockLossReason reason, LockRecord? current)
     {
         var grant = _grant!;
-        var token = grant.Record.FencingToken;
+        var token = grant.FencingToken;
         _op++;
         _retryAt = null;
         Log(CoreLogLevel.Warning, $"Lock {HumanText.Key(Key)} (fencing token {token}) lost: {reason}{(current is null ? string.Empty : $", now owned by '{current.OwnerName}'")}.");
@@ -977,12 +990,12 @@ internal sealed class LockCore
             Count(CoreMetric.Loss, reason);
         }
 
-        foreach (var reply in _releaseReplies)
+        foreach (var reply in _releaseReplies ?? NoReplies)
         {
             Send(reply, new LockNotHeld(Key, LockRefusalKind.Lost, $"The lock had been lost ({reason}) before it was released."));
         }
 
-        _releaseReplies.Clear();
+        _releaseReplies = null;
         _releaseRequested = false;
         FailPendingData(LockRefusalKind.Lost, $"The lock was lost ({reason}).");
         Unhold();
@@ -1018,7 +1031,7 @@ internal sealed class LockCore
         // A retry is the same write: a release applied on an earlier attempt is then recognised as ours.
         var request = retry && _releaseWrite is { } same && Mutation != LockCoreMutation.NewVersionPerRetry
             ? same
-            : new ReleaseLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber)
+            : new ReleaseLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber)
             {
                 DeleteRecord = !grant.Unheld && grant.Requester.Options.DeleteOnRelease,
                 NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
@@ -1059,15 +1072,15 @@ internal sealed class LockCore
     {
         _attempt = 0;
         var grant = _grant!;
-        var token = grant.Record.FencingToken;
-        var recipients = grant.Unheld ? _releaseReplies.ToList() : ReleaseRecipients(grant);
+        var token = grant.FencingToken;
+        var recipients = grant.Unheld ? (_releaseReplies ?? NoReplies).ToList() : ReleaseRecipients(grant);
         _releaseRequested = false;
         FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
         Unhold();
         if (!grant.Unheld && failed is not null)
         {
             // Whoever asked hears that the release failed; subscribers hear that the grant ended without one.
-            foreach (var reply in _releaseReplies.Distinct())
+            foreach (var reply in (_releaseReplies ?? NoReplies).Distinct())
             {
                 Send(reply, failed);
             }
@@ -1084,7 +1097,7 @@ internal sealed class LockCore
             UnwatchIfGone(grant.Requester.Ref);
         }
 
-        _releaseReplies.Clear();
+        _releaseReplies = null;
         _takeOverVersion = null;
         if (_waiters.Count == 0)
         {
@@ -1127,6 +1140,10 @@ internal sealed class LockCore
 
     private static bool IsOutcomeUnknown(Exception error) => error is LockTableUnavailableException { OutcomeUnknown: true };
 
+    /// <summary>The write to retry as it was after <paramref name="error"/>: kept once any attempt's outcome was unknown, else none.</summary>
+    private static PendingWrite<T>? Unsettled<T>(PendingWrite<T>? write, Exception error) =>
+        write is not null && (write.OutcomeUnknown || IsOutcomeUnknown(error)) ? write with { OutcomeUnknown = true } : null;
+
     private static bool IsTransient(Exception error) =>
         error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
 
@@ -1142,7 +1159,7 @@ internal sealed class LockCore
     /// <summary>Who is told a release directly: whoever asked for it, and the holder unless it was already told it lost the lock.</summary>
     private List<object> ReleaseRecipients(Grant grant)
     {
-        var recipients = new List<object>(_releaseReplies);
+        var recipients = new List<object>(_releaseReplies ?? NoReplies);
         if (!grant.Revoked)
         {
             recipients.Add(grant.Requester.Ref);
@@ -1168,7 +1185,7 @@ internal sealed class LockCore
 
     private bool IsHolder(object sender, long? fencingToken) =>
         _grant is { Unheld: false } grant && State is LockState.Held or LockState.Renewing
-        && (grant.Requester.Ref.Equals(sender) || fencingToken == grant.Record.FencingToken);
+        && (grant.Requester.Ref.Equals(sender) || fencingToken == grant.FencingToken);
 
     private LockNotAcquired NotAcquiredBecauseHeld() => State == LockState.Waiting && _observed is { } observed
         ? HeldBy(observed.Record)
@@ -1203,12 +1220,12 @@ internal sealed class LockCore
 
     private void FailPendingData(LockRefusalKind kind, string reason)
     {
-        foreach (var reply in _dataReplies)
+        foreach (var reply in _dataReplies ?? NoReplies)
         {
             Send(reply, new LockNotHeld(Key, kind, reason));
         }
 
-        _dataReplies.Clear();
+        _dataReplies = null;
         _pendingData = null;
         _dataInFlight = null;
     }
@@ -1242,7 +1259,11 @@ internal sealed class LockCore
     }
 
     /// <summary>A write and when its first attempt was sent (a holder's lease counts from then).</summary>
-    private sealed record PendingWrite<T>(T Request, TimeSpan FirstSentAt);
+    private sealed record PendingWrite<T>(T Request, TimeSpan FirstSentAt)
+    {
+        /// <summary>Whether an attempt's outcome was unknown: the write may be applied, so it is retried as it was until answered.</summary>
+        public bool OutcomeUnknown { get; init; }
+    }
 
     /// <summary>A record seen while waiting, and when the read that first returned its version was received.</summary>
     private sealed record Observation(LockRecord Record, TimeSpan ReceivedAt);

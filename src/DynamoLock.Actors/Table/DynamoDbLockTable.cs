@@ -21,6 +21,7 @@ public sealed class DynamoDbLockTable : ILockTable
 {
     private const int MaxFreeRaceRetries = 3;
     private static readonly AttributeValue One = new() { N = "1" };
+    private static readonly AttributeValue Zero = new() { N = "0" };
     private static readonly AttributeValue Released = new() { S = LockAttributes.IsReleasedValue };
 
     private readonly IAmazonDynamoDB _client;
@@ -70,13 +71,21 @@ public sealed class DynamoDbLockTable : ILockTable
         {
             update.Add(LockAttributes.FencingToken, One);
         }
+        else if (!request.ReturnData)
+        {
+            // Adding zero changes nothing but makes the token one of the updated attributes UPDATED_NEW returns.
+            update.Add(LockAttributes.FencingToken, Zero);
+        }
 
         var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
-        write.ReturnValues = ReturnValue.ALL_NEW;
+        write.ReturnValues = request.ReturnData ? ReturnValue.ALL_NEW : ReturnValue.UPDATED_NEW;
+        LockRecord Renewed(Dictionary<string, AttributeValue> attributes) => request.ReturnData
+            ? ToRecord(attributes)
+            : ToRenewedRecord(request, newVersion, attributes);
         return (await WriteAsync<HeartbeatResult>(
             "Heartbeat",
             request.Key,
-            async () => new HeartbeatResult.Renewed(ToRecord((await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false)).Attributes)),
+            async () => new HeartbeatResult.Renewed(Renewed((await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false)).Attributes)),
             current => current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, newVersion)
                 ? new HeartbeatResult.Renewed(current)
                 : new HeartbeatResult.Lost(current),
@@ -457,6 +466,20 @@ public sealed class DynamoDbLockTable : ILockTable
         }
 
         return attributes;
+    }
+
+    /// <summary>The record a heartbeat left, from the attributes it updated (UPDATED_NEW) and what the request says; data not read back.</summary>
+    private static LockRecord ToRenewedRecord(HeartbeatLockRequest request, string newVersion, Dictionary<string, AttributeValue> updated)
+    {
+        long? Number(string name) =>
+            updated.TryGetValue(name, out var value) && value.N is { } n && long.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+
+        return new LockRecord(request.Key, request.OwnerName, newVersion, Number(LockAttributes.FencingToken) ?? 0)
+        {
+            LeaseDuration = request.LeaseDuration,
+            HeartbeatAt = Number(LockAttributes.HeartbeatAt) is { } heartbeat ? DateTimeOffset.FromUnixTimeMilliseconds(heartbeat) : null,
+            ExpiresAt = Number(LockAttributes.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : null,
+        };
     }
 
     private LockRecord ToRecord(Dictionary<string, AttributeValue> item)

@@ -83,7 +83,7 @@ public sealed class InMemoryLockTable : ILockTable
                 FencingToken = request.IssueNewFencingToken ? current.FencingToken + 1 : current.FencingToken,
             };
             _records[id] = renewed;
-            return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Renewed(renewed));
+            return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Renewed(request.ReturnData ? renewed : renewed with { Data = ReadOnlyMemory<byte>.Empty }));
         }
     }
 

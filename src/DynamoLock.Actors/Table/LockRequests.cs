@@ -37,6 +37,14 @@ public sealed record HeartbeatLockRequest(LockKey Key, string OwnerName, string 
     public bool IssueNewFencingToken { get; init; }
 
     /// <summary>
+    /// Whether the renewed record comes back with its data (default). <see langword="false"/> asks the table for only what
+    /// a holder needs (version number, fencing token, lease, heartbeat time): the returned record's <c>Data</c> is then
+    /// empty, and the stored data is what it was, or <see cref="Data"/> when this write set it. A heartbeat of a lock with
+    /// 384 KiB of data then does not read it back every time.
+    /// </summary>
+    public bool ReturnData { get; init; } = true;
+
+    /// <summary>
     /// The record version number this write sets; <see langword="null"/> lets the table mint one. Mint it once per logical
     /// write and send every retry of that write with the same one: a retry that finds its own earlier attempt applied
     /// (its response was lost) then succeeds instead of mistaking the caller for someone else.

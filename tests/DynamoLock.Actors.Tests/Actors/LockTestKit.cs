@@ -26,7 +26,7 @@ public abstract class LockTestKit : Akka.TestKit.Xunit2.TestKit
     /// Fast timing for tests: lease 2 s, heartbeat 400 ms, refresh 100 ms, drift 200 ms, and a safety margin of 800 ms so
     /// that a loaded 2-core machine's late timers do not blur the order of a loss and a takeover.
     /// </summary>
-    protected static DynamoLockSettings FastSettings(string owner) => new()
+    internal static DynamoLockSettings FastSettings(string owner) => new()
     {
         OwnerName = owner,
         LeaseDuration = TimeSpan.FromSeconds(2),

@@ -13,15 +13,7 @@ internal sealed class CoreHarness
 
     public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a")
     {
-        Settings = settings ?? new DynamoLockSettings
-        {
-            OwnerName = owner,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(400),
-            SafetyMargin = TimeSpan.FromMilliseconds(800),
-            RefreshInterval = TimeSpan.FromMilliseconds(100),
-            DriftAllowance = TimeSpan.FromMilliseconds(200),
-        };
+        Settings = settings ?? Actors.LockTestKit.FastSettings(owner);
         Table = table ?? new InMemoryLockTable();
         Core = new LockCore(Key, new LockKey(Key), LockCoreOptions.From(Settings) with { Entropy = new CountingEntropy(owner) });
         Core.Start(Now, _effects);

@@ -84,6 +84,33 @@ public sealed class LockCoreTests
     }
 
     [Fact]
+    public void A_write_stays_unsettled_until_an_answer_settles_it_even_when_a_retry_is_refused_before_it_applies()
+    {
+        // Found by the simulator (seed 13): the unknown-outcome write's retry failed plainly (not applied), the core forgot
+        // the first attempt, wrote anew on the old version number and took its own record for someone else's.
+        var core = Holding("holder");
+        core.Advance(400 * Ms);
+        core.WakeWhenAsked();
+        var first = core.TakePending();
+        core.Execute(first);   // applied; answer lost, and the read that would settle it failed
+        core.Step(new TableFailed(first.Op, new LockTableUnavailableException("lost") { OutcomeUnknown = true }));
+        core.WakeWhenAsked();
+        var refused = core.TakePending();
+        core.Step(new TableFailed(refused.Op, new LockTableUnavailableException("partitioned")));
+        core.Step(new ReleaseInput("holder", null));
+
+        // The release waits: the unsettled write goes again first, as it was.
+        var again = core.TakePending();
+        Assert.Equal(((HeartbeatCall)first.Call).Request, ((HeartbeatCall)again.Call).Request);
+        core.Step(core.Execute(again));
+        var effects = core.Answer();
+
+        Assert.DoesNotContain(core.Effects, e => e is SendTo { Message: LockLost });
+        Assert.Single(CoreHarness.SentTo(effects, "holder").OfType<LockReleased>());
+        Assert.True(await_read(core)!.IsReleased);
+    }
+
+    [Fact]
     public void A_revoked_holder_keeps_the_safety_margin_before_the_lock_is_handed_on()
     {
         // Bug 3: a release by fencing token from another actor handed the lock to the next local waiter at once.

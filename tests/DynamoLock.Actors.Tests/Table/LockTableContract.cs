@@ -74,6 +74,26 @@ public abstract class LockTableContract
     }
 
     [Fact]
+    public async Task A_heartbeat_that_does_not_ask_for_the_data_returns_the_renewed_record_without_it_and_keeps_it_stored()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key, data: [1, 2, 3]);
+
+        var renewed = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(
+            new HeartbeatLockRequest(key, "owner-a", held.RecordVersionNumber, Lease) { ReturnData = false, NewRecordVersionNumber = "light-1" })).Record;
+        var handedOn = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(
+            new HeartbeatLockRequest(key, "owner-a", "light-1", Lease) { ReturnData = false, IssueNewFencingToken = true })).Record;
+
+        Assert.Equal((key, "owner-a", "light-1", 1L, Lease), (renewed.Key, renewed.OwnerName, renewed.RecordVersionNumber, renewed.FencingToken, renewed.LeaseDuration));
+        Assert.True(renewed.Data.IsEmpty);
+        Assert.NotNull(renewed.HeartbeatAt);
+        Assert.Equal(2, handedOn.FencingToken);
+        var stored = await Table.ReadAsync(key);
+        Assert.Equal([1, 2, 3], stored!.Data.ToArray());
+        Assert.Equal((handedOn.RecordVersionNumber, 2L), (stored.RecordVersionNumber, stored.FencingToken));
+    }
+
+    [Fact]
     public async Task A_held_key_is_not_granted_and_the_holder_is_reported()
     {
         var key = NewKey();
