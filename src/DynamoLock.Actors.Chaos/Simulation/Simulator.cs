@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using DynamoLock.Actors.Core;
+
+namespace DynamoLock.Actors.Chaos.Simulation;
+
+/// <summary>What a batch of simulated runs found.</summary>
+/// <param name="FirstSeed">The first seed run.</param>
+/// <param name="Seeds">Seeds run.</param>
+/// <param name="Acquisitions">Grants over every run.</param>
+/// <param name="Faults">Faults injected over every run, by kind.</param>
+/// <param name="Violations">Broken guarantees over every run (each names its seed).</param>
+/// <param name="FailingSeeds">The seeds with at least one violation, in order.</param>
+/// <param name="WallTime">How long the batch took.</param>
+/// <param name="SimulatedTime">Virtual time simulated over every run.</param>
+public sealed record SimulationSummary(
+    int FirstSeed,
+    int Seeds,
+    long Acquisitions,
+    IReadOnlyDictionary<string, long> Faults,
+    IReadOnlyList<Violation> Violations,
+    IReadOnlyList<int> FailingSeeds,
+    TimeSpan WallTime,
+    TimeSpan SimulatedTime)
+{
+    /// <summary>Simulated acquisitions per minute of wall time.</summary>
+    public double AcquisitionsPerMinute => WallTime <= TimeSpan.Zero ? 0 : Acquisitions / WallTime.TotalMinutes;
+}
+
+/// <summary>
+/// The deterministic simulator: the real per-key lock core on N nodes and K keys, on virtual time, against a simulated
+/// table with faults; every run is judged by <see cref="HistoryChecker"/> plus liveness and truthfulness rules.
+/// </summary>
+public static class Simulator
+{
+    /// <summary>The mutations a run can set on every core (each must be caught).</summary>
+    public static IReadOnlyList<string> MutationNames { get; } =
+        Enum.GetNames<LockCoreMutation>().Where(n => n != nameof(LockCoreMutation.None)).ToList();
+
+    /// <summary>Runs one seed.</summary>
+    /// <exception cref="ArgumentException">The options are out of range or name an unknown mutation.</exception>
+    public static SimulationResult Run(SimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Mutation is { } mutation && !MutationNames.Contains(mutation, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"Unknown mutation '{mutation}'; the mutations are: {string.Join(", ", MutationNames)}.", nameof(options));
+        }
+
+        if (options.Nodes < 1 || options.Keys < 1 || options.ClientsPerNode < 1)
+        {
+            throw new ArgumentException($"A simulation needs at least one node, key and client per node (got {options.Nodes}, {options.Keys}, {options.ClientsPerNode}).", nameof(options));
+        }
+
+        return new SimulationRun(options).Run();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="seeds"/> seeds from <paramref name="start"/> with <paramref name="template"/>'s other options;
+    /// stops at the first failing seed when <paramref name="stopAtFirstViolation"/> (a mutation run needs only one).
+    /// </summary>
+    public static SimulationSummary RunMany(SimulationOptions template, int start, int seeds, bool stopAtFirstViolation = false, Action<SimulationResult>? each = null)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var watch = Stopwatch.StartNew();
+        var faults = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var violations = new List<Violation>();
+        var failing = new List<int>();
+        long acquisitions = 0;
+        var run = 0;
+        for (; run < seeds; run++)
+        {
+            var result = Run(template with { Seed = start + run });
+            each?.Invoke(result);
+            acquisitions += result.Acquisitions;
+            foreach (var (kind, count) in result.Faults)
+            {
+                faults[kind] = faults.GetValueOrDefault(kind) + count;
+            }
+
+            if (result.Violations.Count > 0)
+            {
+                violations.AddRange(result.Violations);
+                failing.Add(result.Seed);
+                if (stopAtFirstViolation)
+                {
+                    run++;
+                    break;
+                }
+            }
+        }
+
+        return new SimulationSummary(start, run, acquisitions, faults, violations, failing, watch.Elapsed, (template.Duration + template.QuietPeriod) * run);
+    }
+
+    /// <summary>The summary lines of a batch, ending with <c>violations: N</c>.</summary>
+    public static IEnumerable<string> Summary(SimulationSummary summary, string? mutation = null)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        yield return $"seeds: {summary.Seeds} ({summary.FirstSeed}..{summary.FirstSeed + summary.Seeds - 1}){(mutation is null ? string.Empty : $", mutation {mutation}")}";
+        yield return $"simulated acquisitions: {summary.Acquisitions}, simulated time: {summary.SimulatedTime.TotalHours:F1} h";
+        yield return "faults: " + (summary.Faults.Count == 0 ? "none" : string.Join(", ", summary.Faults.Select(p => $"{p.Key} {p.Value}")));
+        yield return $"wall time: {summary.WallTime.TotalSeconds:F1} s, acquisitions per minute: {summary.AcquisitionsPerMinute:F0}";
+        if (summary.FailingSeeds.Count > 0)
+        {
+            yield return $"failing seeds: {string.Join(", ", summary.FailingSeeds.Take(20))}{(summary.FailingSeeds.Count > 20 ? ", ..." : string.Empty)}";
+            if (mutation is not null)
+            {
+                yield return $"mutation {mutation} caught by seed {summary.FailingSeeds[0]}";
+            }
+        }
+
+        foreach (var violation in summary.Violations.Take(20))
+        {
+            yield return $"VIOLATION {violation.Rule}: {violation.Description}";
+        }
+
+        yield return $"violations: {summary.Violations.Count}";
+    }
+
+    /// <summary>One run's history, faults and core log lines in time order, then its violations (for <c>--trace</c>).</summary>
+    public static IEnumerable<string> Trace(SimulationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var lines = result.Events
+            .Select(e => (e.AtMs, Text: $"{e.AtMs,10:F1} ms  {e.Client,-10} {e.Kind,-15} {e.Key}{(e.Token is { } t ? $" token {t}" : string.Empty)}{(e.Value is { } v ? $" value {v}" : string.Empty)}{(e.Detail is { } d ? $" ({d})" : string.Empty)}"))
+            .Concat(result.Trace.Select(line => (AtMs: double.Parse(line.AsSpan(0, 10), System.Globalization.CultureInfo.InvariantCulture), Text: line)))
+            .OrderBy(l => l.AtMs);
+        foreach (var (_, text) in lines)
+        {
+            yield return text;
+        }
+
+        foreach (var violation in result.Violations)
+        {
+            yield return $"VIOLATION {violation.Rule}: {violation.Description}";
+        }
+
+        yield return $"seed {result.Seed}: acquisitions {result.Acquisitions}, core steps {result.Steps}, violations: {result.Violations.Count}";
+    }
+}
