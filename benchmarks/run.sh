@@ -2,10 +2,12 @@
 # Runs every benchmark and writes benchmarks/RESULTS.md, benchmarks/results.json and benchmarks/charts/*.png.
 #   bash benchmarks/run.sh           full run, under 10 minutes on 2 cores
 #   bash benchmarks/run.sh --quick   small samples, under 2 minutes; writes to benchmarks/artifacts/quick/ instead
-# Other arguments go to the runner: --endpoint URL (use that DynamoDB API instead of starting dynalite),
-# --only latency,peer,... (a subset), --output DIR.
+# Other arguments go to the runner: --server dynalite|dynamodb-local (the local server the scenarios run on; dynalite by
+# default), --endpoint URL (use that DynamoDB API instead of starting one), --only latency,peer,... (a subset), --output DIR.
+# The round-trip counts are taken on both local servers, side by side, when both start (DynamoDB Local needs Java 17).
 # What it installs is pinned: NuGet packages by Directory.Packages.props, dynalite by tools/local-dynamodb/package-lock.json,
-# the peer client by benchmarks/peer/package-lock.json. dynalite is started and stopped by the runner.
+# DynamoDB Local by tools/local-dynamodb/dynamodb-local.integrity, the peer client by benchmarks/peer/package-lock.json.
+# The servers are started and stopped by the runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,3 +1,5 @@
+using DynamoLock.Actors.Chaos;
+
 namespace DynamoLock.Actors.Benchmarks;
 
 /// <summary>What to run and how much: <c>--quick</c> runs every scenario with small sample counts (a check that the suite still works).</summary>
@@ -8,8 +10,11 @@ internal sealed record BenchmarkOptions
     /// <summary>Where RESULTS.md, results.json and the charts go.</summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>A DynamoDB API endpoint to use instead of starting dynalite.</summary>
+    /// <summary>A DynamoDB API endpoint to use instead of starting a local server.</summary>
     public string? Endpoint { get; init; }
+
+    /// <summary>The local server the scenarios run on (the round-trip counts are also taken on the other one when it starts).</summary>
+    public LocalDynamoDbServerKind Server { get; init; } = LocalDynamoDbServerKind.Dynalite;
 
     /// <summary>The folder holding the peer client's bench.js and its pinned node_modules.</summary>
     public required string PeerDirectory { get; init; }
@@ -47,6 +52,7 @@ internal sealed record BenchmarkOptions
         string? output = null;
         string? endpoint = null;
         string? peer = null;
+        var server = LocalDynamoDbServerKind.Dynalite;
         var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < args.Length; i++)
         {
@@ -66,6 +72,14 @@ internal sealed record BenchmarkOptions
                     }
 
                     break;
+                case "--server":
+                    var serverName = Value(args, ref i);
+                    if (!LocalDynamoDbServerKinds.TryParse(serverName, out server))
+                    {
+                        throw new ArgumentException($"--server must be {string.Join(" or ", LocalDynamoDbServerKinds.Names)}, not '{serverName}'.");
+                    }
+
+                    break;
                 case "--peer":
                     peer = Value(args, ref i);
                     break;
@@ -82,7 +96,7 @@ internal sealed record BenchmarkOptions
 
                     break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--output DIR] [--endpoint URL] [--peer DIR] [--only {string.Join(",", Scenarios)}]");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--output DIR] [--server dynalite|dynamodb-local] [--endpoint URL] [--peer DIR] [--only {string.Join(",", Scenarios)}]");
             }
         }
 
@@ -92,6 +106,7 @@ internal sealed record BenchmarkOptions
             Quick = quick,
             OutputDirectory = Path.GetFullPath(output ?? (quick ? Path.Combine(benchmarks, "artifacts", "quick") : benchmarks)),
             Endpoint = endpoint,
+            Server = server,
             PeerDirectory = Path.GetFullPath(peer ?? Path.Combine(benchmarks, "peer")),
             Only = only,
         };

@@ -6,7 +6,8 @@ using DynamoLock.Actors.Benchmarks.Scenarios;
 using DynamoLock.Actors.Chaos;
 
 // The benchmark runner behind benchmarks/run.sh: BenchmarkDotNet micro-benchmarks in process, then end-to-end
-// scenarios against a dynalite it starts (or --endpoint), then RESULTS.md, results.json and charts/*.png.
+// scenarios against the local server it starts (--server dynalite, the default, or dynamodb-local; or --endpoint), with
+// the round-trip counts also taken on the other local server when it starts, then RESULTS.md, results.json and charts/*.png.
 BenchmarkOptions options;
 try
 {
@@ -30,7 +31,7 @@ var started = Elapsed();
 void Log(string message) => Console.Error.WriteLine($"[{Elapsed() - started:mm\\:ss}] {message}");
 
 Log($"{(options.Quick ? "quick" : "full")} run; results go to {options.OutputDirectory}");
-var results = new BenchmarkResults { Environment = RunEnvironmentProbe.Read(options.Quick, options.Endpoint) };
+var results = new BenchmarkResults { Environment = RunEnvironmentProbe.Read(options.Quick, options.Endpoint, options.Server) };
 
 if (options.Runs("micro"))
 {
@@ -49,10 +50,11 @@ if (options.Runs("micro"))
     }
 }
 
-using (var dynalite = options.Endpoint is null ? await LocalDynalite.StartAsync(cancellationToken) : null)
+using (var server = options.Endpoint is null ? await LocalDynamoDbServer.StartAsync(options.Server, 0, cancellationToken) : null)
 {
-    var endpoint = options.Endpoint ?? dynalite!.Endpoint;
-    Log($"DynamoDB API at {endpoint}{(dynalite is null ? "" : $" (dynalite, pid {dynalite.ProcessId})")}");
+    var endpoint = options.Endpoint ?? server!.Endpoint;
+    var serverName = results.Environment.ServerName;
+    Log($"DynamoDB API at {endpoint}{(server is null ? "" : $" ({serverName}, pid {server.ProcessId})")}");
 
     async Task Scenario(string name, Func<Task> run)
     {
@@ -67,8 +69,29 @@ using (var dynalite = options.Endpoint is null ? await LocalDynalite.StartAsync(
 
     await Scenario("latency", async () => results.Latency = await LatencyScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("peer", async () => results.Peer = await PeerScenario.RunAsync(endpoint, options, cancellationToken));
-    await Scenario("round-trips", async () => results.RoundTrips = await RoundTripScenario.RunAsync(endpoint, options, cancellationToken));
-    await Scenario("hand-off", async () => results.HandOff = await HandOffScenario.RunAsync(endpoint, options, cancellationToken));
+    await Scenario("round-trips", async () =>
+    {
+        var rows = new List<RoundTripRow>(await RoundTripScenario.RunAsync(endpoint, serverName, options, cancellationToken));
+        if (server is not null)
+        {
+            // The request counts differ between the servers (DynamoDB Local returns the holder with a failed write, as
+            // DynamoDB does; dynalite does not), so they are also taken on the other server, side by side, when it starts.
+            var other = server.Kind == LocalDynamoDbServerKind.Dynalite ? LocalDynamoDbServerKind.DynamoDbLocal : LocalDynamoDbServerKind.Dynalite;
+            try
+            {
+                using var second = await LocalDynamoDbServer.StartAsync(other, 0, cancellationToken);
+                Log($"round-trips on {other.DisplayName()} too (pid {second.ProcessId})");
+                rows.AddRange(await RoundTripScenario.RunAsync(second.Endpoint, other.DisplayName(), options, cancellationToken));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                Log($"round-trips on {other.DisplayName()} skipped: {e.Message}");
+            }
+        }
+
+        results.RoundTrips = rows;
+    });
+    await Scenario("hand-off", async () => results.HandOff = await HandOffScenario.RunAsync(endpoint, serverName, options, cancellationToken));
     await Scenario("failover", async () => results.Failover = await FailoverScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("throughput", async () => results.Throughput = await ThroughputScenario.RunAsync(endpoint, options, cancellationToken));
 }

@@ -2,16 +2,37 @@ using System.Diagnostics;
 
 namespace DynamoLock.Actors.Chaos;
 
-/// <summary>Finds <c>tools/local-dynamodb</c> and installs its pinned packages once, even when several test processes start at the same time.</summary>
+/// <summary>Finds <c>tools/local-dynamodb</c> and installs its pinned servers once, even when several test processes start at the same time.</summary>
 public static class LocalDynamoDbTools
 {
     private static readonly Lazy<string> LazyDirectory = new(FindDirectory);
 
-    /// <summary>The folder holding <c>package.json</c>, <c>package-lock.json</c> and <c>serve.js</c>.</summary>
+    /// <summary>The folder holding <c>package.json</c>, <c>package-lock.json</c>, <c>serve.js</c> and <c>serve-dynamodb-local.js</c>.</summary>
     public static string Directory => LazyDirectory.Value;
+
+    /// <summary>Where <c>install-dynamodb-local.js</c> puts DynamoDB Local (<c>DynamoDBLocal.jar</c>, <c>DynamoDBLocal_lib</c>).</summary>
+    public static string DynamoDbLocalDirectory => Path.Combine(Directory, "dynamodb-local");
 
     /// <summary>Runs <c>npm ci</c> unless dynalite is installed already.</summary>
     public static Task EnsureInstalledAsync() => EnsureNpmPackagesAsync(Directory, "dynalite");
+
+    /// <summary>
+    /// Runs <c>node install-dynamodb-local.js</c> (which fetches the pinned, hash-checked npm tarball that ships DynamoDB
+    /// Local and unpacks its Java server) unless it has run already. The script takes its own lock, so concurrent callers
+    /// are safe; its marker file says the install is complete.
+    /// </summary>
+    public static async Task EnsureDynamoDbLocalInstalledAsync(CancellationToken cancellationToken = default)
+    {
+        // The marker holds the hash the install was checked against: a changed pin installs again.
+        var marker = Path.Combine(DynamoDbLocalDirectory, ".installed");
+        var pinned = Path.Combine(Directory, "dynamodb-local.integrity");
+        if (File.Exists(marker) && (await File.ReadAllTextAsync(marker, cancellationToken).ConfigureAwait(false)).Trim() == (await File.ReadAllTextAsync(pinned, cancellationToken).ConfigureAwait(false)).Trim())
+        {
+            return;
+        }
+
+        await RunAsync("node", ["install-dynamodb-local.js"], Directory, "installing DynamoDB Local (node install-dynamodb-local.js)", cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs <c>npm ci --ignore-scripts</c> in <paramref name="directory"/> (its package-lock.json pins what is installed)
@@ -33,35 +54,46 @@ public static class LocalDynamoDbTools
             return;
         }
 
-        var start = new ProcessStartInfo("npm")
+        await RunAsync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], directory, $"npm ci in {directory}", CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task RunAsync(string fileName, IEnumerable<string> arguments, string directory, string what, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "ci", "--ignore-scripts", "--no-audit", "--no-fund" })
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var npm = Process.Start(start) ?? throw new InvalidOperationException("npm could not be started; install Node.js and npm.");
-        var output = npm.StandardOutput.ReadToEndAsync();
-        var error = npm.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} could not be started; install Node.js and npm.");
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(10));
         try
         {
-            await npm.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            npm.Kill(entireProcessTree: true);
-            throw new TimeoutException($"npm ci in {directory} did not finish within 5 minutes.");
+            process.Kill(entireProcessTree: true);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new TimeoutException($"{what} did not finish within 10 minutes.");
         }
 
-        if (npm.ExitCode != 0)
+        if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"npm ci in {directory} failed with exit code {npm.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"{what} failed with exit code {process.ExitCode}: {await output.ConfigureAwait(false)}{await error.ConfigureAwait(false)}");
         }
     }
 
@@ -95,6 +127,6 @@ public static class LocalDynamoDbTools
             }
         }
 
-        throw new DirectoryNotFoundException($"tools/local-dynamodb (the pinned dynalite) was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; run from a clone of the repository, or pass --endpoint.");
+        throw new DirectoryNotFoundException($"tools/local-dynamodb (the pinned local DynamoDB servers) was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; run from a clone of the repository, or pass --endpoint.");
     }
 }

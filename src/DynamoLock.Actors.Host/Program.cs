@@ -30,6 +30,7 @@ public static class Program
             ReleaseCommand.Create(common),
             SoakCommand.Create(common),
             ChaosWorkerCommand.Create(common),
+            LocalDynamoDbCommand.Create(common),
         };
         common.AddTo(root);
         var parse = root.Parse(args);

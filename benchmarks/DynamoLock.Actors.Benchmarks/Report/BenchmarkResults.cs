@@ -4,7 +4,8 @@ using DynamoLock.Actors.Benchmarks.Scenarios;
 namespace DynamoLock.Actors.Benchmarks.Report;
 
 /// <summary>Where and how a run was made.</summary>
-internal sealed record RunEnvironment(DateTimeOffset Date, bool Quick, string Os, string Cpu, int Cores, string Runtime, string Server, string Commit);
+/// <remarks><see cref="Server"/> describes the server the scenarios ran on; <see cref="ServerName"/> is its short name for titles.</remarks>
+internal sealed record RunEnvironment(DateTimeOffset Date, bool Quick, string Os, string Cpu, int Cores, string Runtime, string Server, string Commit, string ServerName = "dynalite");
 
 /// <summary>Everything one run measured; scenarios that were not run stay empty.</summary>
 internal sealed class BenchmarkResults

@@ -24,7 +24,7 @@ internal static class Charts
         var latency = results.Latency.Where(s => !s.Name.Contains("in-memory", StringComparison.Ordinal)).Concat(results.Peer?.Series ?? []).ToArray();
         if (latency.Length > 0)
         {
-            Save(PercentilePlot("Acquire + release latency against dynalite", latency), "latency.png");
+            Save(PercentilePlot($"Acquire + release latency against {results.Environment.ServerName}", latency), "latency.png");
         }
 
         if (results.HandOff.Count > 0)
@@ -44,7 +44,7 @@ internal static class Charts
 
         if (results.Throughput.Count > 0)
         {
-            Save(ThroughputPlot(results.Throughput), "throughput.png");
+            Save(ThroughputPlot(results.Throughput, results.Environment.ServerName), "throughput.png");
         }
 
         return written;
@@ -125,7 +125,7 @@ internal static class Charts
         return plot;
     }
 
-    private static Plot ThroughputPlot(IReadOnlyList<ThroughputCell> cells)
+    private static Plot ThroughputPlot(IReadOnlyList<ThroughputCell> cells, string server)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -139,7 +139,7 @@ internal static class Charts
             line.MarkerSize = 7;
         }
 
-        plot.Title("Acquire + release throughput against dynalite (one node)");
+        plot.Title($"Acquire + release throughput against {server} (one node)");
         plot.XLabel("concurrent requesters");
         plot.YLabel("acquire+release pairs per second");
         plot.Axes.SetLimitsY(0, cells.Max(c => c.OpsPerSecond) * 1.25);

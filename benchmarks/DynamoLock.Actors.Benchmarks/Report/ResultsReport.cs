@@ -24,14 +24,14 @@ internal static class ResultsReport
         md.AppendLine("| | |").AppendLine("|---|---|");
         md.AppendLine($"| machine | {env.Cpu}, {env.Cores} cores, {env.Os} |");
         md.AppendLine($"| runtime | {env.Runtime}, Release build |");
-        md.AppendLine($"| DynamoDB API | {env.Server} on 127.0.0.1, started by the run |");
+        md.AppendLine($"| DynamoDB API | {env.Server}{(env.Server.StartsWith("http", StringComparison.Ordinal) ? "" : " on 127.0.0.1, started by the run")} |");
         if (results.Peer is { } peer)
         {
             md.AppendLine($"| peer | npm dynamodb-lock-client {peer.LockClient} with aws-sdk {peer.AwsSdk}, Node.js {peer.Node} |");
         }
 
         md.AppendLine($"| commit | {env.Commit} |").AppendLine();
-        md.AppendLine("Everything runs on one machine, so the server (dynalite, single-threaded Node.js) shares the cores with the clients: absolute figures are loopback figures, the ratios are what carries over to DynamoDB. Percentiles are nearest-rank over all samples.").AppendLine();
+        md.AppendLine($"Everything runs on one machine, so the server ({env.ServerName}) shares the cores with the clients: absolute figures are loopback figures, the ratios are what carries over to DynamoDB. Percentiles are nearest-rank over all samples.").AppendLine();
 
         WriteTargets(md, results);
         WriteLatency(md, results, charts, chartsPrefix);
@@ -102,11 +102,20 @@ internal static class ResultsReport
         }
 
         md.AppendLine("## 2. Round trips per operation").AppendLine();
-        md.AppendLine("HTTP requests counted in the measuring node's DynamoDB client (`RequestCounter`, SDK retries included) while it goes through the actor API; the peer's are counted by an aws-sdk `send` listener.").AppendLine();
-        md.AppendLine("| operation | requests | target | note |").AppendLine("|---|---|---|---|");
-        foreach (var row in rows)
+        md.AppendLine("HTTP requests counted in the measuring node's DynamoDB client (`RequestCounter`, SDK retries included) while it goes through the actor API, on each local server the run could start (side by side: the servers differ where DynamoDB Local, like DynamoDB, returns the holder with a failed conditional write and dynalite does not); the peer's are counted by an aws-sdk `send` listener, on the first server.").AppendLine();
+        var first = results.Environment.ServerName;
+        var servers = rows.Select(r => r.Server.Length == 0 ? first : r.Server).Distinct().ToArray();
+        md.AppendLine($"| operation | {string.Join(" | ", servers.Select(s => $"requests on {s}"))} | target | note |");
+        md.AppendLine($"|---|{string.Concat(servers.Select(_ => "---|"))}---|---|");
+        foreach (var operation in rows.Select(r => r.Operation).Distinct())
         {
-            md.AppendLine($"| {row.Operation} | {row.Total}: {row.Breakdown} | {row.Target} | {row.Note} |");
+            var byServer = rows.Where(r => r.Operation == operation).ToLookup(r => r.Server.Length == 0 ? first : r.Server);
+            // The peer runs on the first server only.
+            var cells = servers.Select(s => byServer[s].FirstOrDefault() is { } row ? $"{row.Total}: {row.Breakdown}" : "—");
+            var any = byServer.SelectMany(g => g).First();
+            var notes = byServer.Select(g => (Server: g.Key, g.First().Note)).Where(n => n.Note.Length > 0).ToArray();
+            var note = notes.Select(n => n.Note).Distinct().Count() <= 1 ? notes.FirstOrDefault().Note ?? "" : string.Join("; ", notes.Select(n => n.Note.StartsWith(n.Server, StringComparison.Ordinal) ? n.Note : $"{n.Server}: {n.Note}"));
+            md.AppendLine($"| {operation} | {string.Join(" | ", cells)} | {any.Target} | {note} |");
         }
 
         md.AppendLine();
@@ -173,7 +182,7 @@ internal static class ResultsReport
         {
             var keys = results.Throughput.Select(c => c.Keys).Distinct().Order().ToArray();
             var requesters = results.Throughput.Select(c => c.Requesters).Distinct().Order().ToArray();
-            md.AppendLine("Throughput against dynalite: R concurrent requesters on one node loop over acquire (waiting as long as needed) and release of a random one of K keys through `DynamoLockClient`. Acquire+release pairs per second (p50 latency of a pair in brackets, waiting included):").AppendLine();
+            md.AppendLine($"Throughput against {results.Environment.ServerName}: R concurrent requesters on one node loop over acquire (waiting as long as needed) and release of a random one of K keys through `DynamoLockClient`. Acquire+release pairs per second (p50 latency of a pair in brackets, waiting included):").AppendLine();
             md.Append("| keys \\ requesters |");
             foreach (var r in requesters)
             {

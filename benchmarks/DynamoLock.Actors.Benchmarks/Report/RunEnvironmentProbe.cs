@@ -8,15 +8,21 @@ namespace DynamoLock.Actors.Benchmarks.Report;
 /// <summary>Reads what the report says about the machine, the runtime, the server and the commit.</summary>
 internal static class RunEnvironmentProbe
 {
-    public static RunEnvironment Read(bool quick, string? endpoint) => new(
+    public static RunEnvironment Read(bool quick, string? endpoint, LocalDynamoDbServerKind server) => new(
         DateTimeOffset.UtcNow,
         quick,
         RuntimeInformation.OSDescription,
         CpuModel(),
         Environment.ProcessorCount,
         $".NET {Environment.Version} ({RuntimeInformation.ProcessArchitecture})",
-        endpoint is null ? $"dynalite {DynaliteVersion()} (in memory, Node.js {Run("node", "--version") ?? "?"})" : endpoint,
-        Commit());
+        endpoint is not null ? endpoint : Describe(server),
+        Commit(),
+        endpoint is not null ? "the given endpoint" : server.DisplayName());
+
+    /// <summary>The server with its version, as the report's environment table shows it.</summary>
+    public static string Describe(LocalDynamoDbServerKind server) => server == LocalDynamoDbServerKind.Dynalite
+        ? $"dynalite {DynaliteVersion()} (in memory, Node.js {Run("node", "--version") ?? "?"})"
+        : "DynamoDB Local 1.25.1 (AWS's, from npm amplify-dynamodb-simulator 2.9.30; in memory, -sharedDb, Java)";
 
     private static string CpuModel()
     {

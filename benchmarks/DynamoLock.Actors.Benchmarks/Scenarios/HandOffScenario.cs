@@ -14,7 +14,7 @@ internal static class HandOffScenario
     /// <summary>The waiting node's refresh interval across nodes; the target is a hand-off within one such period.</summary>
     public static readonly TimeSpan CrossNodeRefresh = TimeSpan.FromMilliseconds(200);
 
-    public static async Task<IReadOnlyList<LatencySeries>> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LatencySeries>> RunAsync(string endpoint, string server, BenchmarkOptions options, CancellationToken cancellationToken)
     {
         var series = new List<LatencySeries>();
         await using (var memoryNode = LockNode.Start("handoff-memory", new InMemoryLockTable()))
@@ -32,10 +32,10 @@ internal static class HandOffScenario
         await using var node2 = LockNode.Start("handoff-2", table2, settings);
 
         var sameNode = await SameNodeAsync(node1, options.HandOffSamples, cancellationToken).ConfigureAwait(false);
-        series.Add(LatencySeries.Of("same node, dynalite", "release to grant at a waiter of the same LockManager (one heartbeat write mints the token)", sameNode));
+        series.Add(LatencySeries.Of($"same node, {server}", "release to grant at a waiter of the same LockManager (one heartbeat write mints the token)", sameNode));
 
         var crossNode = await CrossNodeAsync(node1, node2, options.CrossNodeHandOffSamples, cancellationToken).ConfigureAwait(false);
-        series.Add(LatencySeries.Of("across nodes, dynalite", $"release on node 1 to grant on node 2, refresh {CrossNodeRefresh.TotalMilliseconds:0} ms", crossNode));
+        series.Add(LatencySeries.Of($"across nodes, {server}", $"release on node 1 to grant on node 2, refresh {CrossNodeRefresh.TotalMilliseconds:0} ms", crossNode));
         return series;
     }
 

@@ -4,8 +4,8 @@ using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors.Benchmarks.Scenarios;
 
-/// <summary>HTTP requests one lock operation sent, by DynamoDB operation (SDK retries included).</summary>
-internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string, int> Requests, string Target, string Note)
+/// <summary>HTTP requests one lock operation sent, by DynamoDB operation (SDK retries included), on the named server.</summary>
+internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string, int> Requests, string Target, string Note, string Server = "")
 {
     public int Total => Requests.Values.Sum();
 
@@ -18,7 +18,10 @@ internal sealed record RoundTripRow(string Operation, IReadOnlyDictionary<string
 /// </summary>
 internal static class RoundTripScenario
 {
-    public static async Task<IReadOnlyList<RoundTripRow>> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
+    public const string ContendedAcquire = "contended acquire (no wait)";
+
+    /// <summary>Counts on <paramref name="server"/> (a display name such as "dynalite" or "DynamoDB Local", for the report).</summary>
+    public static async Task<IReadOnlyList<RoundTripRow>> RunAsync(string endpoint, string server, BenchmarkOptions options, CancellationToken cancellationToken)
     {
         var counter = new RequestCounter();
         using var countedClient = LocalDynamoDb.CreateClient(endpoint, counter);
@@ -35,7 +38,7 @@ internal static class RoundTripScenario
         {
             counter.Reset();
             await act().ConfigureAwait(false);
-            rows.Add(new RoundTripRow(operation, counter.Counts, target, note));
+            rows.Add(new RoundTripRow(operation, counter.Counts, target, note, server));
         }
 
         await Count("uncontended acquire (new key)", "1", "", () => requester.AcquireAsync("a", cancellationToken));
@@ -53,12 +56,15 @@ internal static class RoundTripScenario
 
         // Contended: another node holds the lock; one try without waiting.
         await other.NewRequester().AcquireAsync("c", cancellationToken).ConfigureAwait(false);
-        await Count("contended acquire (no wait)", "1", "dynalite ignores ReturnValuesOnConditionCheckFailure, so the holder is read back with GetItem", async () =>
+        var contendedNote = server == LocalDynamoDbServerKind.Dynalite.DisplayName()
+            ? "dynalite ignores ReturnValuesOnConditionCheckFailure, so the holder is read back with GetItem"
+            : "the failed write returns the holder's record (ReturnValuesOnConditionCheckFailure=ALL_OLD), as DynamoDB does";
+        await Count(ContendedAcquire, "1", contendedNote, async () =>
             (await requester.SendAsync(new Acquire("c"), cancellationToken).ConfigureAwait(false)).Expect<LockNotAcquired>());
 
         // Takeover: a holder that stopped heartbeating (a record written once, with a 2 s lease), waited out.
         await otherTable.TryAcquireAsync(new AcquireLockRequest(new LockKey("t"), "crashed-holder", TimeSpan.FromSeconds(2)), cancellationToken).ConfigureAwait(false);
-        var pollsNote = $"1 failed try + 1 read, then a consistent read each {settings.RefreshInterval.TotalMilliseconds:0} ms refresh while waiting out the 2 s lease, then 1 takeover write";
+        var pollsNote = $"1 failed try (+ 1 read where the server does not return the holder), then a consistent read each {settings.RefreshInterval.TotalMilliseconds:0} ms refresh while waiting out the 2 s lease, then 1 takeover write";
         await Count("takeover of an expired lease (whole wait)", "1 write", pollsNote, () => requester.AcquireAsync("t", cancellationToken, wait: TimeSpan.FromSeconds(30)));
 
         // Hand-off on one node: the release and the waiter's grant are one write.

@@ -7,7 +7,7 @@ namespace DynamoLock.Actors.Benchmarks.Scenarios;
 internal sealed record ThroughputCell(int Keys, int Requesters, double OpsPerSecond, LatencySummary Latency);
 
 /// <summary>
-/// Scenario 5b: throughput against dynalite. R concurrent requesters on one node loop over acquire (waiting as long
+/// Scenario 5b: throughput against the local server. R concurrent requesters on one node loop over acquire (waiting as long
 /// as it takes) and release of a random one of K keys through the async facade; contended keys queue at the lock
 /// actor and are handed over locally.
 /// </summary>

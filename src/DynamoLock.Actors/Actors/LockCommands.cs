@@ -35,6 +35,18 @@ public sealed record StoreLockData(string Key, byte[] Data)
 }
 
 /// <summary>
+/// Stops renewing a held lock and lets it expire after its lease instead of releasing it (for example to keep others out
+/// for a while after a crash-like exit). Accepted like <see cref="Release"/>. Replies <see cref="LockHeartbeatStopped"/> or
+/// <see cref="LockNotHeld"/>; the holder later gets <see cref="LockLost"/> with <see cref="LockLossReason.LeaseExpired"/>.
+/// </summary>
+/// <param name="Key">The lock name.</param>
+public sealed record StopHeartbeat(string Key)
+{
+    /// <summary>The fencing token of the grant, for stopping on behalf of the holder.</summary>
+    public long? FencingToken { get; init; }
+}
+
+/// <summary>
 /// Sends <see cref="LockAcquired"/>, <see cref="LockLost"/> and <see cref="LockReleased"/> of one key (or all keys when
 /// <paramref name="Key"/> is <see langword="null"/>) to <paramref name="Subscriber"/> until it unsubscribes or stops.
 /// Replies <see cref="LockEventsSubscribed"/>.

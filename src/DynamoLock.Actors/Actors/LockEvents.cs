@@ -86,3 +86,11 @@ public enum LockLossReason
     /// </summary>
     Revoked,
 }
+
+/// <summary>
+/// Acknowledges <see cref="StopHeartbeat"/>: the lock is no longer renewed. The holder hears <see cref="LockLost"/>
+/// (<see cref="LockLossReason.LeaseExpired"/>) at its safe deadline; others can take it one lease after its last write.
+/// </summary>
+/// <param name="Key">The lock name.</param>
+/// <param name="FencingToken">The token of the grant left to expire.</param>
+public sealed record LockHeartbeatStopped(string Key, long FencingToken);

@@ -23,8 +23,8 @@ internal sealed record WatchRequester(object Who) : CoreEffect;
 /// <summary>Stop watching a requester.</summary>
 internal sealed record UnwatchRequester(object Who) : CoreEffect;
 
-/// <summary>The one wake-up the core wants next, as a timestamp of the core's clock; <see langword="null"/>: none. Replaces any earlier one.</summary>
-internal sealed record WakeAt(long? At) : CoreEffect;
+/// <summary>The one wake-up the core wants next, on the core's clock; <see langword="null"/>: none. Replaces any earlier one.</summary>
+internal sealed record WakeAt(TimeSpan? At) : CoreEffect;
 
 /// <summary>The lock's state changed in a way the manager reports (<see cref="GetLockStatus"/>).</summary>
 internal sealed record ReportState(LockState State, long? FencingToken, object? Holder, int Waiters, string? CurrentOwner) : CoreEffect;

@@ -5,15 +5,81 @@ namespace DynamoLock.Actors.Core;
 /// <summary>
 /// One key's lock protocol on one node as a pure state machine, in the manner of etcd's raft: an input and the node's
 /// monotonic time go in (<see cref="Step"/>), effects come out (table calls, replies, events, the next wake-up). No
-/// Akka, no tasks, no I/O, no clock of its own.
+/// Akka, no tasks, no I/O, no clock of its own: the same core runs in <c>LockActor</c> and in the deterministic simulator.
 /// </summary>
+/// <remarks>
+/// <para>States: Idle, Acquiring (an acquire or takeover write in flight, or waiting to retry one), Waiting (held
+/// elsewhere: the record is observed), Held, Renewing (held, a heartbeat, data write or hand-off in flight), Releasing.
+/// Lost and Released are transitions: <see cref="LockLost"/> and <see cref="LockReleased"/> are published as the core
+/// leaves Held or Renewing.</para>
+/// <para>Safety: the holder trusts its lock until <c>sentAt(last successful write) + lease - safetyMargin</c> on this
+/// node's clock. Every step first checks that deadline against <c>now</c>, so a late wake-up or a late answer can never
+/// extend a holding; a grant whose write returns after it is no grant. A waiter takes over only a record it has seen
+/// unchanged for <c>lease + driftAllowance</c> since it received it.</para>
+/// <para>Idempotent writes: each logical write mints its record version number once; a write whose outcome is unknown is
+/// retried as it was (same request, same version number, the lease counted from its first send), and nothing else is
+/// written for the key until it is settled.</para>
+/// </remarks>
 internal sealed class LockCore
 {
+    private const int MaxReleaseAttempts = 3;
+
+    private readonly WaiterQueue _waiters = new();
+    private readonly List<object> _releaseReplies = [];
+    private readonly List<object> _dataReplies = [];
+    private List<CoreEffect> _out = null!;
+    private TimeSpan _now;
+
+    private long _op;
+    private int _attempt;
+    private TimeSpan? _retryAt;
+    private TimeSpan? _idleAt;
+    private TimeSpan? _lastWake;
+
+    // Holding.
+    private Grant? _grant;
+    private bool _releaseRequested;
+    private bool _heartbeatStopped;
+    private TimeSpan? _revokedAt;
+    private byte[]? _pendingData;
+    private byte[]? _dataInFlight;
+    private int _dataRepliesInFlight;
+    private RenewKind _renewKind;
+    private bool _countedAsHeld;
+    private int _handOffs;
+    private TimeSpan _runStartedAt;
+
+    // Waiting.
+    private Observation? _observed;
+    private Exception? _lastTableError;
+    private string? _takeOverVersion;
+    private bool _yieldToOtherNodes;
+
+    // The requester an acquire or hand-off write in flight is for: its lease and data are in that write.
+    private Requester? _writeFor;
+
+    // Writes until their outcome is settled (see the remarks).
+    private PendingWrite<AcquireLockRequest>? _acquireWrite;
+    private string? _acquireWriteTakeOver;
+    private PendingWrite<HeartbeatLockRequest>? _heartbeatWrite;
+    private ReleaseLockRequest? _releaseWrite;
+
+    private bool _shuttingDown;
+    private object? _shutdownReplyTo;
+    private ReportState? _reported;
+
     public LockCore(string key, LockKey lockKey, LockCoreOptions options)
     {
         Key = key;
         LockKey = lockKey;
         Options = options;
+    }
+
+    private enum RenewKind
+    {
+        Renew,
+        HandOff,
+        StoreData,
     }
 
     public string Key { get; }
@@ -25,6 +91,1122 @@ internal sealed class LockCore
     /// <summary>Where the lock is.</summary>
     public LockState State { get; private set; } = LockState.Idle;
 
+    /// <summary>The fencing token of the current grant, while held.</summary>
+    public long? FencingToken => _grant?.Record.FencingToken;
+
+    /// <summary>Local requesters waiting.</summary>
+    public int WaiterCount => _waiters.Count;
+
+    private LockCoreMutation Mutation => Options.Mutation;
+
+    /// <summary>Starts the idle period of a fresh core (its first wake-up).</summary>
+    public void Start(TimeSpan now, List<CoreEffect> effects)
+    {
+        Begin(now, effects);
+        _idleAt = now + Options.IdleTimeout;
+        End();
+    }
+
     /// <summary>Feeds one input at <paramref name="now"/> (the node's monotonic clock) and appends the effects, in order, to <paramref name="effects"/>.</summary>
-    public void Step(CoreInput input, TimeSpan now, List<CoreEffect> effects) => throw new NotImplementedException();
+    public void Step(CoreInput input, TimeSpan now, List<CoreEffect> effects)
+    {
+        Begin(now, effects);
+
+        // Whatever the input, a holding past its safe deadline ends first: a late timer or a late answer never extends it.
+        CheckSafeDeadline();
+        switch (input)
+        {
+            case AcquireInput m:
+                OnAcquire(m);
+                break;
+            case ReleaseInput m:
+                OnRelease(m);
+                break;
+            case StoreDataInput m:
+                OnStoreData(m);
+                break;
+            case StopHeartbeatInput m:
+                OnStopHeartbeat(m);
+                break;
+            case RequesterStoppedInput m:
+                OnRequesterStopped(m.Who);
+                break;
+            case ReleaseAllInput m:
+                OnReleaseAll(m.ReplyTo);
+                break;
+            case WakeInput:
+                OnWake();
+                break;
+            case AcquireAnswered m when m.Op == _op && State == LockState.Acquiring:
+                OnAcquireAnswered(m.Result);
+                break;
+            case ReadAnswered m when m.Op == _op && State == LockState.Waiting:
+                OnReadAnswered(m.Record);
+                break;
+            case HeartbeatAnswered m when m.Op == _op && State == LockState.Renewing:
+                OnHeartbeatAnswered(m.Result);
+                break;
+            case ReleaseAnswered m when m.Op == _op && State == LockState.Releasing:
+                OnReleaseAnswered(m.Result);
+                break;
+            case TableFailed m when m.Op == _op:
+                OnTableFailed(m.Error);
+                break;
+
+            // Answers to calls the core has moved past (a wait that expired, a loss) are dropped.
+        }
+
+        End();
+    }
+
+    // ---- Step plumbing ----------------------------------------------------------------------------------------------
+
+    private void Begin(TimeSpan now, List<CoreEffect> effects)
+    {
+        _now = now;
+        _out = effects;
+    }
+
+    /// <summary>Reports a changed state and asks for the one next wake-up: the earliest of everything that is due later.</summary>
+    private void End()
+    {
+        Report();
+        TimeSpan? next = null;
+        void Consider(TimeSpan? at)
+        {
+            if (at is { } t && (next is null || t < next))
+            {
+                next = t;
+            }
+        }
+
+        Consider(_retryAt);
+        Consider(State == LockState.Idle && _waiters.Count == 0 ? _idleAt : null);
+        Consider(_waiters.EarliestDeadline);
+        if (_grant is { } grant && State is LockState.Held or LockState.Renewing)
+        {
+            Consider(grant.SafeDeadline(Mutation));
+            Consider(State == LockState.Held ? grant.HeartbeatDueAt(_heartbeatStopped) : null);
+            Consider(_revokedAt is { } revoked && _releaseRequested && State == LockState.Held ? revoked + grant.Requester.Timing.SafetyMargin : null);
+        }
+
+        if (next != _lastWake)
+        {
+            _lastWake = next;
+            _out.Add(new WakeAt(next));
+        }
+
+        _out = null!;
+    }
+
+    private void Emit(CoreEffect effect) => _out.Add(effect);
+
+    private void Send(object to, object message) => _out.Add(new SendTo(to, message));
+
+    private void Log(CoreLogLevel level, string text) => _out.Add(new LogLine(level, text));
+
+    private void Count(CoreMetric metric, LockLossReason? reason = null) => _out.Add(new CountMetric(metric, reason));
+
+    private void Become(LockState state)
+    {
+        State = state;
+        if (state == LockState.Idle)
+        {
+            _idleAt = _now + Options.IdleTimeout;
+            _retryAt = null;
+            if (_shutdownReplyTo is { } replyTo)
+            {
+                _shutdownReplyTo = null;
+                Emit(new AllReleased(replyTo));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reports the state to the manager when it changed as a user sees it. Renewing is reported as Held: a heartbeat is
+    /// not a change of state for anyone watching, and two reports per heartbeat were most of the messages at 100k locks.
+    /// </summary>
+    private void Report()
+    {
+        var shown = State == LockState.Renewing ? LockState.Held : State;
+        var held = _grant is { Unheld: false } grant ? grant : null;
+        var report = new ReportState(
+            shown,
+            held?.Record.FencingToken,
+            held?.Requester.Ref,
+            _waiters.Count,
+            State == LockState.Waiting ? _observed?.Record.OwnerName : null);
+        if (report != _reported)
+        {
+            _reported = report;
+            Emit(report);
+        }
+    }
+
+    // ---- Wake-ups ---------------------------------------------------------------------------------------------------
+
+    private void OnWake()
+    {
+        foreach (var expired in _waiters.ExpiredAt(_now))
+        {
+            OnWaitExpired(expired);
+        }
+
+        if (_retryAt is { } retry && retry <= _now)
+        {
+            _retryAt = null;
+            switch (State)
+            {
+                case LockState.Acquiring:
+                    StartAcquire();
+                    break;
+                case LockState.Waiting:
+                    StartRead();
+                    break;
+                case LockState.Releasing:
+                    SendRelease(retry: true);
+                    break;
+            }
+        }
+
+        if (State == LockState.Held && _grant is { } grant)
+        {
+            var revokedUntil = _revokedAt is { } revoked ? revoked + grant.Requester.Timing.SafetyMargin : (TimeSpan?)null;
+            if (_releaseRequested && revokedUntil is { } until && until <= _now)
+            {
+                ProceedFromHeld(heartbeatDue: false);
+            }
+            else if (grant.HeartbeatDueAt(_heartbeatStopped) is { } due && due <= _now)
+            {
+                ProceedFromHeld(heartbeatDue: true);
+            }
+        }
+
+        if (State == LockState.Idle && _waiters.Count == 0 && _idleAt is { } idle && idle <= _now)
+        {
+            _idleAt = null;
+            Emit(BecameIdle.Instance);
+        }
+    }
+
+    /// <summary>Ends a holding whose safe deadline has passed, before anything else happens in this step.</summary>
+    private void CheckSafeDeadline()
+    {
+        if (_grant is { } grant && State is LockState.Held or LockState.Renewing && grant.SafeDeadline(Mutation) is { } deadline && deadline <= _now)
+        {
+            Lose(LockLossReason.LeaseExpired, null);
+        }
+    }
+
+    // ---- Commands ---------------------------------------------------------------------------------------------------
+
+    /// <summary>Counts a command: while idle, the idle period starts again.</summary>
+    private void CommandReceived()
+    {
+        if (State == LockState.Idle)
+        {
+            _idleAt = _now + Options.IdleTimeout;
+        }
+    }
+
+    private void OnAcquire(AcquireInput m)
+    {
+        CommandReceived();
+        if (_shuttingDown)
+        {
+            Send(m.From, new LockNotAcquired(Key, LockRefusalKind.ShuttingDown, "The lock manager is shutting down."));
+            return;
+        }
+
+        if (_grant is { } grant && grant.Requester.Ref.Equals(m.From) && !_releaseRequested && State is LockState.Held or LockState.Renewing)
+        {
+            Send(m.From, new LockAcquired(Key, grant.Record.FencingToken, grant.Record.Data));
+            return;
+        }
+
+        if (_waiters.Contains(m.From))
+        {
+            return;
+        }
+
+        var busy = State is not (LockState.Idle or LockState.Acquiring);
+        if (busy && m.Options.WaitTimeout == TimeSpan.Zero)
+        {
+            Send(m.From, NotAcquiredBecauseHeld());
+            return;
+        }
+
+        TimeSpan? deadline = m.Options.WaitTimeout > TimeSpan.Zero ? _now + m.Options.WaitTimeout : null;
+        _waiters.Add(new Requester(m.From, m.Options, m.Timing, deadline));
+        Emit(new WatchRequester(m.From));
+        if (State == LockState.Idle)
+        {
+            _takeOverVersion = null;
+            StartAcquire();
+        }
+    }
+
+    private void OnRelease(ReleaseInput m)
+    {
+        CommandReceived();
+        if (State == LockState.Releasing && _grant is { } releasing && (releasing.Requester.Ref.Equals(m.From) || m.FencingToken == releasing.Record.FencingToken))
+        {
+            // Already being released: answered when the write completes.
+            _releaseReplies.Add(m.From);
+            return;
+        }
+
+        if (!IsHolder(m.From, m.FencingToken))
+        {
+            if (_waiters.Remove(m.From) is { } waiter)
+            {
+                Send(m.From, new LockNotHeld(Key, LockRefusalKind.Cancelled, "The lock was not held yet; the pending acquire was cancelled."));
+                AfterWaiterLeft(waiter);
+                return;
+            }
+
+            Send(m.From, new LockNotHeld(Key, LockRefusalKind.NotHeld, _grant is null ? "The lock is not held on this node." : "The lock is held by another requester."));
+            return;
+        }
+
+        _releaseReplies.Add(m.From);
+        RequestRelease(revoke: !_grant!.Requester.Ref.Equals(m.From), byShutdown: false);
+    }
+
+    private void OnStoreData(StoreDataInput m)
+    {
+        CommandReceived();
+        if (!IsHolder(m.From, m.FencingToken) || State == LockState.Releasing || _releaseRequested || _heartbeatStopped)
+        {
+            // After StopHeartbeat a data write would renew the lease it was asked to let run out.
+            Send(m.From, new LockNotHeld(Key, LockRefusalKind.NotHeld, _heartbeatStopped ? "The lock's heartbeat was stopped; it is left to expire." : "The lock is not held by the sender."));
+            return;
+        }
+
+        try
+        {
+            LockValidation.Data(m.Data);
+        }
+        catch (ArgumentException e)
+        {
+            Send(m.From, new LockNotHeld(Key, LockRefusalKind.InvalidRequest, $"Invalid data: {HumanText.Problem(e)}"));
+            return;
+        }
+
+        _pendingData = m.Data;
+        _dataReplies.Add(m.From);
+        if (State == LockState.Held)
+        {
+            ProceedFromHeld(heartbeatDue: false);
+        }
+    }
+
+    private void OnStopHeartbeat(StopHeartbeatInput m)
+    {
+        CommandReceived();
+        if (!IsHolder(m.From, m.FencingToken) || _releaseRequested)
+        {
+            Send(m.From, new LockNotHeld(Key, LockRefusalKind.NotHeld, "The lock is not held by the sender."));
+            return;
+        }
+
+        // The lock is left to expire: no more writes; the holder hears LockLost(LeaseExpired) at its safe deadline,
+        // before a waiter elsewhere can take it over after the lease.
+        _heartbeatStopped = true;
+        Send(m.From, new LockHeartbeatStopped(Key, _grant!.Record.FencingToken));
+    }
+
+    private void OnRequesterStopped(object who)
+    {
+        if (_grant is { Unheld: false } grant && grant.Requester.Ref.Equals(who))
+        {
+            Log(CoreLogLevel.Info, $"The holder of lock {HumanText.Key(Key)} stopped; releasing the lock.");
+            RequestRelease(revoke: false, byShutdown: false);
+        }
+
+        if (_waiters.Remove(who) is { } waiter)
+        {
+            AfterWaiterLeft(waiter);
+        }
+    }
+
+    private void OnWaitExpired(Requester waiter)
+    {
+        _waiters.Remove(waiter);
+        var refusal = State != LockState.Acquiring
+            ? NotAcquiredBecauseHeld()
+            : _lastTableError is { } error ? TableRefusal(error)
+            : new LockNotAcquired(
+                Key,
+                LockRefusalKind.WaitTimedOut,
+                ReferenceEquals(waiter, _writeFor) ? "the acquire was still waiting for the lock table's answer." : "another requester on this node is acquiring it.");
+
+        // A wait that ran out while the lock was held is contention; one that ran out while the table kept failing says so.
+        var kind = refusal.Kind == LockRefusalKind.HeldElsewhere ? LockRefusalKind.WaitTimedOut : refusal.Kind;
+        Send(waiter.Ref, refusal with { Kind = kind, Reason = $"Waited {HumanText.Duration(waiter.Options.WaitTimeout)}; {HumanText.Uncapitalised(refusal.Reason)}" });
+        AfterWaiterLeft(waiter);
+    }
+
+    private void OnReleaseAll(object replyTo)
+    {
+        CommandReceived();
+        _shuttingDown = true;
+        FailWaiters(_ => true, new LockNotAcquired(Key, LockRefusalKind.ShuttingDown, "The lock manager is shutting down."));
+        if (State == LockState.Idle)
+        {
+            Emit(new AllReleased(replyTo));
+            return;
+        }
+
+        _shutdownReplyTo = replyTo;
+        if (_grant is { Unheld: false })
+        {
+            RequestRelease(revoke: true, byShutdown: true);
+        }
+        else if (State == LockState.Waiting)
+        {
+            Become(LockState.Idle);
+        }
+    }
+
+    // ---- Acquiring and waiting --------------------------------------------------------------------------------------
+
+    private void StartAcquire()
+    {
+        var front = _waiters.First;
+        if (_acquireWrite is null && front is null)
+        {
+            Become(LockState.Idle);
+            return;
+        }
+
+        var op = ++_op;
+        if (_acquireWrite is null || Mutation == LockCoreMutation.NewVersionPerRetry)
+        {
+            var writeFor = _acquireWrite is null ? front! : _writeFor!;
+            _writeFor = writeFor;
+            _acquireWriteTakeOver = _acquireWrite is null ? _takeOverVersion : _acquireWriteTakeOver;
+            _acquireWrite = new PendingWrite<AcquireLockRequest>(
+                new AcquireLockRequest(LockKey, Options.OwnerName, writeFor.Timing.LeaseDuration)
+                {
+                    Data = writeFor.Options.Data,
+                    ReplaceData = writeFor.Options.ReplaceData,
+                    NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+                },
+                _acquireWrite?.FirstSentAt ?? _now);
+        }
+
+        Emit(new CallTable(op, new AcquireCall(_acquireWrite.Request, _acquireWriteTakeOver)));
+        Become(LockState.Acquiring);
+    }
+
+    private void OnAcquireAnswered(AcquireResult result)
+    {
+        var sentAt = _acquireWrite!.FirstSentAt;
+        _acquireWrite = null;
+        _attempt = 0;
+        _lastTableError = null;
+        _takeOverVersion = null;
+        switch (result)
+        {
+            case AcquireResult.Granted granted:
+                var holder = _waiters.First;
+                if (holder is null || !ReferenceEquals(holder, _writeFor))
+                {
+                    // The requester this write was for left while it was in flight. The record carries that requester's
+                    // lease and data, which the next one must not trust: give it back, then serve the queue afresh.
+                    GiveBack(granted.Record);
+                    return;
+                }
+
+                var timing = holder.Timing;
+                if (timing.SafeDuration is { } safe && sentAt + safe <= _now && Mutation != LockCoreMutation.GrantAfterSafeDeadline)
+                {
+                    // The write took longer than the lease can be trusted: no grant. Give the record back and try again.
+                    Log(CoreLogLevel.Warning, $"The grant of lock {HumanText.Key(Key)} came back after its safe deadline; giving it back.");
+                    GiveBack(granted.Record);
+                    return;
+                }
+
+                _waiters.RemoveFirst();
+                Hold(holder, granted.Record, Mutation == LockCoreMutation.LeaseFromAnswer ? _now : sentAt);
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, new LockNotAcquired(Key, LockRefusalKind.HeldElsewhere, "The lock is held by another requester on this node.", Options.OwnerName));
+                return;
+
+            case AcquireResult.Held held:
+                Count(CoreMetric.ContentionWait);
+
+                // The observation survives between try-once requests (an Akka lease's retried Acquire()), so a record
+                // seen unchanged for a full lease since an earlier attempt is taken over now.
+                Observe(held.Holder);
+                if (_waiters.Count > 0 && IsAbandoned(held.Holder))
+                {
+                    TakeOver(held.Holder);
+                    return;
+                }
+
+                FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, HeldBy(held.Holder));
+                if (_waiters.Count == 0)
+                {
+                    Become(LockState.Idle);
+                    return;
+                }
+
+                Become(LockState.Waiting);
+                ScheduleRefresh();
+                return;
+        }
+    }
+
+    /// <summary>Releases a record granted to nobody (its requester left, or the grant came too late), then serves the queue.</summary>
+    private void GiveBack(LockRecord record)
+    {
+        _grant = new Grant(_writeFor ?? new Requester(this, AcquireOptions.Default, new LockTiming(null, null, TimeSpan.Zero), null), record, _now, Unheld: true);
+        SendRelease();
+    }
+
+    private void TakeOver(LockRecord record)
+    {
+        Log(CoreLogLevel.Info, $"Lock {HumanText.Key(Key)} held by '{record.OwnerName}' was not renewed for its lease of {HumanText.Duration(record.LeaseDuration ?? TimeSpan.Zero)}; taking it over.");
+        _takeOverVersion = record.RecordVersionNumber;
+        StartAcquire();
+    }
+
+    private void OnAcquireFailed(Exception error)
+    {
+        var unsettled = IsOutcomeUnknown(error);
+        if (!unsettled)
+        {
+            _acquireWrite = null;
+        }
+
+        if (!IsTransient(error))
+        {
+            LogTableError("Acquiring", error);
+            FailWaiters(_ => true, TableRefusal(error));
+            Become(LockState.Idle);
+            return;
+        }
+
+        Log(CoreLogLevel.Warning, $"Acquiring lock {HumanText.Key(Key)} failed transiently, retrying: {HumanText.Problem(error)}");
+        _lastTableError = error;
+        FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, TableRefusal(error));
+        if (_waiters.Count == 0 && !unsettled)
+        {
+            Become(LockState.Idle);
+            return;
+        }
+
+        // With waiters left, or a write that may hold the record for nobody: retry (the same write, if unsettled).
+        _retryAt = _now + Backoff(++_attempt);
+    }
+
+    private void StartRead()
+    {
+        if (_waiters.Count == 0)
+        {
+            Become(LockState.Idle);
+            return;
+        }
+
+        Emit(new CallTable(++_op, new ReadCall(LockKey)));
+    }
+
+    private void OnReadAnswered(LockRecord? record)
+    {
+        _attempt = 0;
+        if (_waiters.Count == 0)
+        {
+            Become(LockState.Idle);
+        }
+        else if (record is null || record.IsReleased)
+        {
+            _takeOverVersion = null;
+            StartAcquire();
+        }
+        else if (_observed is null || _observed.Record.RecordVersionNumber != record.RecordVersionNumber)
+        {
+            // A changed version number means the holder is alive (or changed): the observation starts again.
+            Observe(record);
+            ScheduleRefresh();
+        }
+        else if (IsAbandoned(record))
+        {
+            TakeOver(record);
+        }
+        else
+        {
+            ScheduleRefresh();
+        }
+    }
+
+    private void OnReadFailed(Exception error)
+    {
+        if (!IsTransient(error))
+        {
+            LogTableError("Reading", error);
+            FailWaiters(_ => true, TableRefusal(error));
+            Become(LockState.Idle);
+            return;
+        }
+
+        ScheduleRefresh();
+    }
+
+    /// <summary>Starts observing <paramref name="record"/> from now (when its read was received), unless the same version is already observed.</summary>
+    private void Observe(LockRecord record)
+    {
+        _observed = _observed?.Record.RecordVersionNumber == record.RecordVersionNumber
+            ? _observed with { Record = record }
+            : new Observation(record, _now);
+    }
+
+    /// <summary>Whether <paramref name="record"/> has been seen unchanged for its full lease plus the drift allowance since the first read that returned it.</summary>
+    private bool IsAbandoned(LockRecord record)
+    {
+        if (record.LeaseDuration is not { } lease || _observed is not { } observed || observed.Record.RecordVersionNumber != record.RecordVersionNumber)
+        {
+            return false;
+        }
+
+        var needed = Mutation switch
+        {
+            LockCoreMutation.IgnoreDriftAllowance => lease,
+            LockCoreMutation.TakeOverAfterHalfLease => lease / 2,
+            _ => lease + Options.DriftAllowance,
+        };
+        return _now - observed.ReceivedAt >= needed;
+    }
+
+    private void ScheduleRefresh()
+    {
+        // Waiters elsewhere read at least once per refresh interval, so a lock left free for a little longer than one
+        // interval has been seen free by each of them. Refreshes are jittered downwards only: de-synchronised, and
+        // never further apart than the interval a user configured.
+        var delay = _yieldToOtherNodes ? Options.RefreshInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
+        _yieldToOtherNodes = false;
+        if (_observed is { Record.LeaseDuration: { } lease } observed)
+        {
+            // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh.
+            var untilAbandoned = observed.ReceivedAt + lease + Options.DriftAllowance - _now;
+            if (untilAbandoned < delay)
+            {
+                delay = untilAbandoned < TimeSpan.Zero ? TimeSpan.Zero : untilAbandoned;
+            }
+        }
+
+        _retryAt = _now + delay;
+    }
+
+    // ---- Holding ----------------------------------------------------------------------------------------------------
+
+    private void Hold(Requester holder, LockRecord record, TimeSpan sentAt)
+    {
+        if (_handOffs == 0)
+        {
+            _runStartedAt = sentAt;
+        }
+
+        _grant = new Grant(holder, record, sentAt);
+        _observed = null;
+        _heartbeatStopped = false;
+        _revokedAt = null;
+        if (!_countedAsHeld)
+        {
+            _countedAsHeld = true;
+            Count(CoreMetric.HeldUp);
+        }
+
+        Count(CoreMetric.Acquisition);
+        Log(CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} acquired with fencing token {record.FencingToken}.");
+        Become(LockState.Held);
+        Publish(new LockAcquired(Key, record.FencingToken, record.Data), holder.Ref);
+    }
+
+    /// <summary>
+    /// Releases the held lock at the next opportunity. When the holder did not ask for it (shutdown, or a release by
+    /// fencing token from another actor), the holder is told <see cref="LockLost"/> now, before the release write can let
+    /// anyone else take the lock; after a revocation by another actor, the write also waits the safety margin, so that the
+    /// revoked holder has as long to stop as it would have before a loss.
+    /// </summary>
+    private void RequestRelease(bool revoke, bool byShutdown)
+    {
+        // A holder that already asked to release is not told it was revoked: its own release is under way.
+        if (revoke && !_releaseRequested && _grant is { Revoked: false, Unheld: false } grant)
+        {
+            _grant = grant with { Revoked = true };
+            Count(CoreMetric.Loss, LockLossReason.Revoked);
+            Publish(new LockLost(Key, grant.Record.FencingToken, LockLossReason.Revoked), grant.Requester.Ref);
+
+            // At shutdown the node's work stops with it, and a wait would outlast the shutdown's release timeout.
+            _revokedAt = byShutdown ? null : _now;
+        }
+
+        _releaseRequested = true;
+        if (State == LockState.Held)
+        {
+            ProceedFromHeld(heartbeatDue: false);
+        }
+    }
+
+    /// <summary>Decides the next write of a held lock: a retry of an unsettled one, a release or hand-off, a data write, or a heartbeat.</summary>
+    private void ProceedFromHeld(bool heartbeatDue)
+    {
+        var grant = _grant!;
+        if (_heartbeatWrite is not null && Mutation != LockCoreMutation.NewVersionPerRetry)
+        {
+            // Nothing else may be written while the last write's outcome is unknown: it is retried first, as it was.
+            SendHeartbeat();
+        }
+        else if (_releaseRequested)
+        {
+            if (_revokedAt is { } revoked && _now < revoked + grant.Requester.Timing.SafetyMargin)
+            {
+                // The revoked holder may still be working: keep the lock (renewing it if due) until its margin has passed.
+                if (heartbeatDue)
+                {
+                    StartHeartbeat(RenewKind.Renew, grant.Requester);
+                }
+
+                return;
+            }
+
+            var next = _waiters.First;
+            if (next is not null && !_shuttingDown && KeepsLocalRun())
+            {
+                StartHeartbeat(RenewKind.HandOff, next);
+            }
+            else
+            {
+                _yieldToOtherNodes = next is not null;
+                SendRelease();
+            }
+        }
+        else if (_pendingData is not null)
+        {
+            StartHeartbeat(RenewKind.StoreData, grant.Requester);
+        }
+        else if (heartbeatDue && !_heartbeatStopped)
+        {
+            StartHeartbeat(RenewKind.Renew, grant.Requester);
+        }
+    }
+
+    /// <summary>
+    /// Whether the lock passes to the next local waiter rather than being released for other nodes. A run of local
+    /// hand-offs ends after <see cref="LockCoreOptions.MaxLocalHandOffs"/> of them, but not before two refresh intervals
+    /// have passed since the table granted it: yielding leaves the lock free for a refresh interval (so that every waiter
+    /// elsewhere reads it once), and a run much shorter than that gap would leave a hot lock idle most of the time.
+    /// </summary>
+    private bool KeepsLocalRun() =>
+        Options.MaxLocalHandOffs > 0
+        && (_handOffs < Options.MaxLocalHandOffs || _now - _runStartedAt < Options.RefreshInterval * 2);
+
+    /// <summary>Sends a heartbeat with <paramref name="writeFor"/>'s lease: the holder's, or the next requester's for a hand-off.</summary>
+    private void StartHeartbeat(RenewKind kind, Requester writeFor)
+    {
+        var grant = _grant!;
+        _renewKind = kind;
+        _writeFor = writeFor;
+        _dataInFlight = kind == RenewKind.HandOff ? null : _pendingData;
+        _dataRepliesInFlight = _dataInFlight is null ? 0 : _dataReplies.Count;
+
+        // A requester that asked to keep stored data (ReplaceData = false) still stores its data on an empty record.
+        var handOffData = kind == RenewKind.HandOff && (writeFor.Options.ReplaceData || grant.Record.Data.IsEmpty) ? writeFor.Options.Data : null;
+        var request = new HeartbeatLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber, writeFor.Timing.LeaseDuration)
+        {
+            Data = _dataInFlight ?? handOffData,
+            IssueNewFencingToken = kind == RenewKind.HandOff,
+            NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+        };
+        _heartbeatWrite = new PendingWrite<HeartbeatLockRequest>(request, _now);
+        SendHeartbeat();
+    }
+
+    private void SendHeartbeat()
+    {
+        Emit(new CallTable(++_op, new HeartbeatCall(_heartbeatWrite!.Request)));
+        Become(LockState.Renewing);
+    }
+
+    private void OnHeartbeatAnswered(HeartbeatResult result)
+    {
+        var sentAt = Mutation == LockCoreMutation.LeaseFromAnswer ? _now : _heartbeatWrite!.FirstSentAt;
+        _heartbeatWrite = null;
+        if (result is HeartbeatResult.Lost lost)
+        {
+            Lose(lost.Current is null || lost.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, lost.Current);
+            return;
+        }
+
+        var previous = _grant!;
+        var renewed = ((HeartbeatResult.Renewed)result).Record;
+        _grant = previous with { Record = renewed, LastWriteSentAt = sentAt, RetryAt = null };
+        _attempt = 0;
+        Count(CoreMetric.Heartbeat);
+        if (_renewKind == RenewKind.HandOff)
+        {
+            HandOff(previous);
+            return;
+        }
+
+        if (_dataInFlight is not null)
+        {
+            // Data that arrived while this write was in flight stays pending for the next one.
+            foreach (var reply in _dataReplies.Take(_dataRepliesInFlight))
+            {
+                Send(reply, new LockDataStored(Key, renewed.FencingToken));
+            }
+
+            _dataReplies.RemoveRange(0, _dataRepliesInFlight);
+            if (ReferenceEquals(_pendingData, _dataInFlight))
+            {
+                _pendingData = null;
+            }
+
+            _dataInFlight = null;
+        }
+
+        Become(LockState.Held);
+        ProceedFromHeld(heartbeatDue: false);
+    }
+
+    private void HandOff(Grant previous)
+    {
+        var old = previous.Requester;
+        var record = _grant!.Record;
+        var handOffSentAt = _grant.LastWriteSentAt;
+        _releaseRequested = false;
+        FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
+        Publish(new LockReleased(Key, previous.Record.FencingToken), ReleaseRecipients(previous));
+        _releaseReplies.Clear();
+        Count(CoreMetric.Release);
+        _grant = null;
+        UnwatchIfGone(old.Ref);
+
+        var next = _waiters.First;
+        if (next is null || !ReferenceEquals(next, _writeFor))
+        {
+            // The requester the hand-off was written for left while it was in flight: its lease and data are in the
+            // record, so give it back and serve the queue afresh.
+            GiveBack(record);
+            return;
+        }
+
+        _waiters.RemoveFirst();
+        _handOffs++;
+
+        // The new holder's lease counts from when the hand-off write was sent.
+        Hold(next, record, handOffSentAt);
+    }
+
+    private void OnHeartbeatFailed(Exception error)
+    {
+        if (!IsOutcomeUnknown(error))
+        {
+            _heartbeatWrite = null;
+        }
+
+        if (!IsTransient(error))
+        {
+            LogTableError("Heartbeat of", error);
+            Lose(LockLossReason.TableError, null);
+            return;
+        }
+
+        Count(CoreMetric.HeartbeatFailure);
+        Log(CoreLogLevel.Warning, $"Heartbeat of lock {HumanText.Key(Key)} failed transiently, retrying: {HumanText.Problem(error)}");
+        Become(LockState.Held);
+        var retry = Backoff(++_attempt);
+        if (_grant!.Requester.Timing.HeartbeatInterval is { } heartbeat && retry > heartbeat / 2)
+        {
+            retry = heartbeat / 2;
+        }
+
+        // The safe deadline still counts from the last successful write: if no retry succeeds in time, the lock is given up.
+        _grant = _grant with { RetryAt = _now + retry };
+    }
+
+    private void Lose(LockLossReason reason, LockRecord? current)
+    {
+        var grant = _grant!;
+        var token = grant.Record.FencingToken;
+        _op++;
+        _retryAt = null;
+        Log(CoreLogLevel.Warning, $"Lock {HumanText.Key(Key)} (fencing token {token}) lost: {reason}{(current is null ? string.Empty : $", now owned by '{current.OwnerName}'")}.");
+        if (!grant.Revoked && !grant.Unheld)
+        {
+            // A revoked grant was counted (and published) as lost when it was revoked.
+            Count(CoreMetric.Loss, reason);
+        }
+
+        foreach (var reply in _releaseReplies)
+        {
+            Send(reply, new LockNotHeld(Key, LockRefusalKind.Lost, $"The lock had been lost ({reason}) before it was released."));
+        }
+
+        _releaseReplies.Clear();
+        _releaseRequested = false;
+        FailPendingData(LockRefusalKind.Lost, $"The lock was lost ({reason}).");
+        Unhold();
+        if (!grant.Revoked && !grant.Unheld)
+        {
+            Publish(new LockLost(Key, token, reason), grant.Requester.Ref);
+        }
+
+        UnwatchIfGone(grant.Requester.Ref);
+        _takeOverVersion = null;
+        if (_waiters.Count > 0)
+        {
+            StartAcquire();
+        }
+        else
+        {
+            Become(LockState.Idle);
+        }
+    }
+
+    // ---- Releasing --------------------------------------------------------------------------------------------------
+
+    private void SendRelease(bool retry = false)
+    {
+        if (!retry)
+        {
+            _attempt = 0;
+        }
+
+        _handOffs = 0;
+        var grant = _grant!;
+
+        // A retry is the same write: a release applied on an earlier attempt is then recognised as ours.
+        var request = retry && _releaseWrite is { } same && Mutation != LockCoreMutation.NewVersionPerRetry
+            ? same
+            : new ReleaseLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber)
+            {
+                DeleteRecord = !grant.Unheld && grant.Requester.Options.DeleteOnRelease,
+                NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+            };
+        _releaseWrite = request;
+        Emit(new CallTable(++_op, new ReleaseCall(request)));
+        Become(LockState.Releasing);
+    }
+
+    private void OnReleaseAnswered(ReleaseResult result)
+    {
+        if (result is ReleaseResult.NotHeld notHeld && _grant is { Unheld: false })
+        {
+            Lose(notHeld.Current is null || notHeld.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, notHeld.Current);
+            return;
+        }
+
+        FinishRelease();
+    }
+
+    private void OnReleaseFailed(Exception error)
+    {
+        if (IsTransient(error) && ++_attempt < MaxReleaseAttempts)
+        {
+            _retryAt = _now + Backoff(_attempt);
+            return;
+        }
+
+        // The holder has stopped heartbeating, so the record frees itself after its lease; nothing is left held here.
+        var lease = _grant!.Requester.Timing.LeaseDuration;
+        var expiresIn = lease is { } l ? $"it expires {HumanText.Duration(l)} after its last heartbeat" : "it is fail-closed and stays held until an operator releases it";
+        Log(CoreLogLevel.Warning, $"Could not release lock {HumanText.Key(Key)} ({LockRefusals.KindOf(error)}): {HumanText.Problem(error)}; {expiresIn}.");
+        FinishRelease(new LockNotHeld(Key, LockRefusals.KindOf(error), $"Could not release the lock: {HumanText.Problem(error)}; {expiresIn}.") { Cause = error });
+    }
+
+    /// <summary>Ends a holding by a release: written, or (<paramref name="failed"/>) given up after the table kept failing.</summary>
+    private void FinishRelease(LockNotHeld? failed = null)
+    {
+        _attempt = 0;
+        var grant = _grant!;
+        var token = grant.Record.FencingToken;
+        var recipients = grant.Unheld ? _releaseReplies.ToList() : ReleaseRecipients(grant);
+        _releaseRequested = false;
+        FailPendingData(LockRefusalKind.NotHeld, "The lock was released.");
+        Unhold();
+        if (!grant.Unheld && failed is not null)
+        {
+            // Whoever asked hears that the release failed; subscribers hear that the grant ended without one.
+            foreach (var reply in _releaseReplies.Distinct())
+            {
+                Send(reply, failed);
+            }
+
+            Count(CoreMetric.Loss, LockLossReason.TableError);
+            Publish(new LockLost(Key, token, LockLossReason.TableError), (object?)null);
+            UnwatchIfGone(grant.Requester.Ref);
+        }
+        else if (!grant.Unheld)
+        {
+            Count(CoreMetric.Release);
+            Log(CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} (fencing token {token}) released.");
+            Publish(new LockReleased(Key, token), recipients);
+            UnwatchIfGone(grant.Requester.Ref);
+        }
+
+        _releaseReplies.Clear();
+        _takeOverVersion = null;
+        if (_waiters.Count == 0)
+        {
+            _yieldToOtherNodes = false;
+            Become(LockState.Idle);
+        }
+        else if (_yieldToOtherNodes)
+        {
+            // Released to give other nodes a turn after a run of local hand-offs: look again after a refresh.
+            _observed = null;
+            Become(LockState.Waiting);
+            ScheduleRefresh();
+        }
+        else
+        {
+            StartAcquire();
+        }
+    }
+
+    // ---- Failures ---------------------------------------------------------------------------------------------------
+
+    private void OnTableFailed(Exception error)
+    {
+        switch (State)
+        {
+            case LockState.Acquiring:
+                OnAcquireFailed(error);
+                break;
+            case LockState.Waiting:
+                OnReadFailed(error);
+                break;
+            case LockState.Renewing:
+                OnHeartbeatFailed(error);
+                break;
+            case LockState.Releasing:
+                OnReleaseFailed(error);
+                break;
+        }
+    }
+
+    private static bool IsOutcomeUnknown(Exception error) => error is LockTableUnavailableException { OutcomeUnknown: true };
+
+    private static bool IsTransient(Exception error) =>
+        error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 8)));
+        var capped = exponential < Options.RefreshInterval ? exponential : Options.RefreshInterval;
+        return capped * (0.8 + (Options.Entropy.NextDouble() * 0.4));
+    }
+
+    // ---- Helpers ----------------------------------------------------------------------------------------------------
+
+    /// <summary>Who is told a release directly: whoever asked for it, and the holder unless it was already told it lost the lock.</summary>
+    private List<object> ReleaseRecipients(Grant grant)
+    {
+        var recipients = new List<object>(_releaseReplies);
+        if (!grant.Revoked)
+        {
+            recipients.Add(grant.Requester.Ref);
+        }
+
+        return recipients;
+    }
+
+    private void Unhold()
+    {
+        _heartbeatWrite = null;
+        _releaseWrite = null;
+        _grant = null;
+        _handOffs = 0;
+        _heartbeatStopped = false;
+        _revokedAt = null;
+        if (_countedAsHeld)
+        {
+            _countedAsHeld = false;
+            Count(CoreMetric.HeldDown);
+        }
+    }
+
+    private bool IsHolder(object sender, long? fencingToken) =>
+        _grant is { Unheld: false } grant && State is LockState.Held or LockState.Renewing
+        && (grant.Requester.Ref.Equals(sender) || fencingToken == grant.Record.FencingToken);
+
+    private LockNotAcquired NotAcquiredBecauseHeld() => State == LockState.Waiting && _observed is { } observed
+        ? HeldBy(observed.Record)
+        : new LockNotAcquired(Key, LockRefusalKind.HeldElsewhere, "The lock is held by another requester on this node.", Options.OwnerName);
+
+    private LockNotAcquired HeldBy(LockRecord holder) =>
+        new(Key, LockRefusalKind.HeldElsewhere, $"The lock is held by '{holder.OwnerName}'.", holder.OwnerName);
+
+    private LockNotAcquired TableRefusal(Exception error) =>
+        new(Key, LockRefusals.KindOf(error), $"The lock table {(IsTransient(error) ? "is unavailable" : "failed")}: {HumanText.Problem(error)}") { Cause = error };
+
+    private void LogTableError(string operation, Exception error) =>
+        Log(CoreLogLevel.Error, $"{operation} lock {HumanText.Key(Key)} failed ({LockRefusals.KindOf(error)}): {HumanText.Problem(error)}");
+
+    private void AfterWaiterLeft(Requester waiter)
+    {
+        UnwatchIfGone(waiter.Ref);
+        if (_waiters.Count == 0 && State == LockState.Waiting)
+        {
+            Become(LockState.Idle);
+        }
+    }
+
+    private void FailWaiters(Func<Requester, bool> which, LockNotAcquired refusal)
+    {
+        foreach (var waiter in _waiters.RemoveWhere(which))
+        {
+            Send(waiter.Ref, refusal);
+            UnwatchIfGone(waiter.Ref);
+        }
+    }
+
+    private void FailPendingData(LockRefusalKind kind, string reason)
+    {
+        foreach (var reply in _dataReplies)
+        {
+            Send(reply, new LockNotHeld(Key, kind, reason));
+        }
+
+        _dataReplies.Clear();
+        _pendingData = null;
+        _dataInFlight = null;
+    }
+
+    private void UnwatchIfGone(object who)
+    {
+        if (_grant?.Requester.Ref.Equals(who) != true && !_waiters.Contains(who) && !ReferenceEquals(who, this))
+        {
+            Emit(new UnwatchRequester(who));
+        }
+    }
+
+    private void Publish(ILockEvent lockEvent, object? direct)
+    {
+        if (direct is not null)
+        {
+            Send(direct, lockEvent);
+        }
+
+        Emit(new PublishEvent(lockEvent));
+    }
+
+    private void Publish(ILockEvent lockEvent, List<object> direct)
+    {
+        foreach (var recipient in direct.Distinct())
+        {
+            Send(recipient, lockEvent);
+        }
+
+        Emit(new PublishEvent(lockEvent));
+    }
+
+    /// <summary>A write and when its first attempt was sent (a holder's lease counts from then).</summary>
+    private sealed record PendingWrite<T>(T Request, TimeSpan FirstSentAt);
+
+    /// <summary>A record seen while waiting, and when the read that first returned its version was received.</summary>
+    private sealed record Observation(LockRecord Record, TimeSpan ReceivedAt);
 }

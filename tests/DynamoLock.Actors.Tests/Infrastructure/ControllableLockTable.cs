@@ -14,11 +14,18 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     private volatile bool _partitioned;
     private volatile TaskCompletionSource? _frozen;
     private volatile Exception? _failure;
+    private long _lastSentAt;
 
     public string TableName => inner.TableName;
 
     /// <summary>Calls by operation (<c>TryAcquire</c>, <c>TakeOver</c>, <c>Heartbeat</c>, <c>Release</c>, <c>Read</c>).</summary>
     public int this[string operation] => _calls.GetValueOrDefault(operation);
+
+    /// <summary>
+    /// When (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) the last call went through to the real table: nothing
+    /// this node wrote can be newer than that, however late its heartbeat timer fired.
+    /// </summary>
+    public long LastSentAt => Interlocked.Read(ref _lastSentAt);
 
     /// <summary>Makes every heartbeat fail transiently, as a network partition between this node and the table would.</summary>
     public bool FailHeartbeats
@@ -86,6 +93,7 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
             await frozen.Task.ConfigureAwait(false);
         }
 
+        Interlocked.Exchange(ref _lastSentAt, System.Diagnostics.Stopwatch.GetTimestamp());
         return await call().ConfigureAwait(false);
     }
 }
