@@ -32,6 +32,7 @@ internal sealed class SimulatedTable
     {
         var run = _run;
         var write = call is not ReadCall;
+        run.Note($"{node.OwnerName} sends op {op}: {Describe(call)}");
         var settling = !write && host.Settling;
         if (!write)
         {
@@ -147,9 +148,35 @@ internal sealed class SimulatedTable
                 host.Settling = true;
             }
 
+            run.Note($"{node.OwnerName} receives op {Op(input)}: {Describe(input)}");
             run.Step(node, host, input);
         });
     }
+
+    private static string Describe(TableCall call) => call switch
+    {
+        AcquireCall a => $"acquire {a.Request.Key} new {a.Request.NewRecordVersionNumber}{(a.TakeOverVersion is { } v ? $" taking over {v}" : string.Empty)}",
+        HeartbeatCall h => $"heartbeat {h.Request.Key} {h.Request.RecordVersionNumber} -> {h.Request.NewRecordVersionNumber}{(h.Request.IssueNewFencingToken ? " (hand-off)" : string.Empty)}{(h.Request.Data is null ? string.Empty : " (data)")}",
+        ReleaseCall r => $"release {r.Request.Key} {r.Request.RecordVersionNumber} -> {r.Request.NewRecordVersionNumber}",
+        ReadCall r => $"read {r.Key}",
+        _ => call.ToString(),
+    };
+
+    private static string Describe(CoreInput input) => input switch
+    {
+        AcquireAnswered { Result: AcquireResult.Granted g } => $"granted {Describe(g.Record)}",
+        AcquireAnswered { Result: AcquireResult.Held h } => $"held {Describe(h.Holder)}",
+        HeartbeatAnswered { Result: HeartbeatResult.Renewed r } => $"renewed {Describe(r.Record)}",
+        HeartbeatAnswered { Result: HeartbeatResult.Lost l } => $"lost {Describe(l.Current)}",
+        ReleaseAnswered { Result: ReleaseResult.NotHeld n } => $"not held {Describe(n.Current)}",
+        ReleaseAnswered => "released",
+        ReadAnswered r => $"read {Describe(r.Record)}",
+        TableFailed f => $"failed{(f.Error is LockTableUnavailableException { OutcomeUnknown: true } ? " (outcome unknown)" : string.Empty)}: {f.Error.Message}",
+        _ => input.ToString(),
+    };
+
+    private static string Describe(LockRecord? record) =>
+        record is null ? "no record" : $"{record.OwnerName} {record.RecordVersionNumber} token {record.FencingToken}{(record.IsReleased ? " released" : string.Empty)}";
 
     private static long Op(CoreInput outcome) => outcome switch
     {

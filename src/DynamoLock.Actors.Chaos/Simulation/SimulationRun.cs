@@ -192,7 +192,7 @@ internal sealed partial class SimulationRun
                     var generation = ++host.WakeGeneration;
                     if (wake.At is { } at)
                     {
-                        ScheduleOn(node, node.Clock.VirtualAt(TimeSpan.FromTicks(at)), () =>
+                        ScheduleOn(node, node.Clock.VirtualAt(at), () =>
                         {
                             if (host.WakeGeneration == generation && node.Cores.GetValueOrDefault(host.Core.Key) == host)
                             {
