@@ -112,7 +112,8 @@ internal sealed partial class SimulationRun
         CheckAtEnd();
         var events = _history.Events;
         var report = HistoryChecker.Check(events);
-        var violations = report.Violations.Concat(_violations).ToList();
+        // Every violation names its seed, so that a batch's summary says which run to replay with --trace.
+        var violations = report.Violations.Select(v => v with { Description = $"{v.Description} (seed {_options.Seed})" }).Concat(_violations).ToList();
         return new SimulationResult(_options.Seed, events, report, violations, new Dictionary<string, int>(_faults), _trace, _steps);
     }
 

@@ -8,7 +8,7 @@ namespace DynamoLock.Actors.Chaos.Simulation;
 /// <param name="Seeds">Seeds run.</param>
 /// <param name="Acquisitions">Grants over every run.</param>
 /// <param name="Faults">Faults injected over every run, by kind.</param>
-/// <param name="Violations">Broken guarantees over every run (each names its seed).</param>
+/// <param name="Violations">Broken guarantees over every run (each names its seed); under a mutation, only those the unmutated core does not show on the same seed.</param>
 /// <param name="FailingSeeds">The seeds with at least one violation, in order.</param>
 /// <param name="WallTime">How long the batch took.</param>
 /// <param name="SimulatedTime">Virtual time simulated over every run.</param>
@@ -77,9 +77,10 @@ public static class Simulator
                 faults[kind] = faults.GetValueOrDefault(kind) + count;
             }
 
-            if (result.Violations.Count > 0)
+            var found = template.Mutation is null ? result.Violations : NewUnderMutation(result, template);
+            if (found.Count > 0)
             {
-                violations.AddRange(result.Violations);
+                violations.AddRange(found);
                 failing.Add(result.Seed);
                 if (stopAtFirstViolation)
                 {
@@ -90,6 +91,26 @@ public static class Simulator
         }
 
         return new SimulationSummary(start, run, acquisitions, faults, violations, failing, watch.Elapsed, (template.Duration + template.QuietPeriod) * run);
+    }
+
+    /// <summary>
+    /// The violations of a mutated run that the unmutated core does not show on the same seed: a mutation counts as caught
+    /// only by what it broke, not by a bug the core has anyway (compared rule by rule, since the mutation changes timings).
+    /// </summary>
+    private static IReadOnlyList<Violation> NewUnderMutation(SimulationResult mutated, SimulationOptions template)
+    {
+        if (mutated.Violations.Count == 0)
+        {
+            return mutated.Violations;
+        }
+
+        var baseline = Run(template with { Seed = mutated.Seed, Mutation = null, Trace = false }).Violations
+            .GroupBy(v => v.Rule)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return mutated.Violations
+            .GroupBy(v => v.Rule)
+            .SelectMany(g => g.Skip(baseline.GetValueOrDefault(g.Key)))
+            .ToList();
     }
 
     /// <summary>The summary lines of a batch, ending with <c>violations: N</c>.</summary>
@@ -105,17 +126,31 @@ public static class Simulator
             yield return $"failing seeds: {string.Join(", ", summary.FailingSeeds.Take(20))}{(summary.FailingSeeds.Count > 20 ? ", ..." : string.Empty)}";
             if (mutation is not null)
             {
-                yield return $"mutation {mutation} caught by seed {summary.FailingSeeds[0]}";
+                var first = summary.Violations[0];
+                yield return $"mutation {mutation} caught by seed {summary.FailingSeeds[0]} ({first.Rule})";
             }
         }
 
-        foreach (var violation in summary.Violations.Take(20))
+        if (summary.Violations.Count > 0)
+        {
+            yield return "violations by rule (first seed): " + string.Join(", ", summary.Violations.GroupBy(v => v.Rule).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()} ({SeedOf(g.First())})"));
+        }
+
+        // The first violation of each rule, then the rest, up to 20: one line per kind of failure is what a reader needs first.
+        var firsts = summary.Violations.GroupBy(v => v.Rule).Select(g => g.First()).ToList();
+        foreach (var violation in firsts.Concat(summary.Violations.Except(firsts)).Take(20))
         {
             yield return $"VIOLATION {violation.Rule}: {violation.Description}";
         }
 
         yield return $"violations: {summary.Violations.Count}";
     }
+
+    /// <summary>The seed a violation names (the simulator's own rules say it; and the checker's are tagged with it).</summary>
+    private static string SeedOf(Violation violation) =>
+        violation.Description.LastIndexOf("(seed ", StringComparison.Ordinal) is var at and >= 0
+            ? new string(violation.Description.AsSpan(at + 6).ToString().TakeWhile(char.IsDigit).ToArray())
+            : "?";
 
     /// <summary>One run's history, faults and core log lines in time order, then its violations (for <c>--trace</c>).</summary>
     public static IEnumerable<string> Trace(SimulationResult result)
