@@ -57,8 +57,52 @@ internal sealed class Node(SimulationRun run, int id, double rate)
         }
     }
 
+    /// <summary>In a graceful stop: every core was told to release all, and these keys have not answered yet.</summary>
+    public bool ShuttingDown => _shutdown is not null;
+
+    private HashSet<string>? _pendingRelease;
+    private Action? _shutdown;
+
+    /// <summary>Releases every lock (the manager's shutdown), then runs <paramref name="stopped"/>.</summary>
+    public void ShutDown(Action stopped)
+    {
+        _shutdown = stopped;
+        _pendingRelease = new HashSet<string>(Cores.Keys, StringComparer.Ordinal);
+        foreach (var key in Cores.Keys.ToList())
+        {
+            run.ScheduleOn(this, run.Now, () => Input(key, new ReleaseAllInput(this), create: false));
+        }
+
+        run.ScheduleOn(this, run.Now, () => Released(null, this));
+    }
+
+    /// <summary>A core answered <see cref="ReleaseAllInput"/> (or, with <see langword="null"/>, the check that none is left).</summary>
+    public void Released(string? key, object replyTo)
+    {
+        if (_pendingRelease is null || !ReferenceEquals(replyTo, this))
+        {
+            return;
+        }
+
+        if (key is not null)
+        {
+            _pendingRelease.Remove(key);
+        }
+
+        // A core dropped meanwhile (idle) has nothing to release.
+        _pendingRelease.RemoveWhere(k => !Cores.ContainsKey(k));
+        if (_pendingRelease.Count == 0 && _shutdown is { } stopped)
+        {
+            _shutdown = null;
+            _pendingRelease = null;
+            run.ScheduleOn(this, run.Now, stopped);
+        }
+    }
+
     public void Crash()
     {
+        _shutdown = null;
+        _pendingRelease = null;
         Alive = false;
         Cores.Clear();
         Clients.Clear();
@@ -69,6 +113,12 @@ internal sealed class Node(SimulationRun run, int id, double rate)
     {
         if (!Cores.TryGetValue(key, out var host))
         {
+            if (ShuttingDown && input is AcquireInput)
+            {
+                // The manager refuses new keys while it shuts down; a new core would not know it should.
+                create = false;
+            }
+
             if (!create)
             {
                 return;

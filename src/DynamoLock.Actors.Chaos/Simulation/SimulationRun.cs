@@ -208,6 +208,9 @@ internal sealed partial class SimulationRun
                     host.WakeGeneration++;
                     node.Cores.Remove(host.Core.Key);
                     break;
+                case AllReleased done:
+                    node.Released(host.Core.Key, done.ReplyTo);
+                    break;
                 case LogLine log:
                     Note($"{node.OwnerName} {host.Core.Key} {log.Level}: {log.Text}");
                     break;
@@ -296,7 +299,30 @@ internal sealed partial class SimulationRun
             return;
         }
 
+        if (Chance(0.3) && node.PausedUntil <= Now && !node.ShuttingDown)
+        {
+            // A graceful stop (CoordinatedShutdown): every core releases what it holds, then the process exits; it is
+            // killed anyway if that takes longer than the shutdown timeout.
+            Count("graceful-stop");
+            node.ShutDown(() => Kill(node));
+            var incarnation = node.Incarnation;
+            ScheduleGlobal(Now + Ms(4000), () =>
+            {
+                if (node.Alive && node.Incarnation == incarnation)
+                {
+                    Count("graceful-stop-timed-out");
+                    Kill(node);
+                }
+            });
+            return;
+        }
+
         Count("crash");
+        Kill(node);
+    }
+
+    private void Kill(Node node)
+    {
         if (node.PausedUntil > Now)
         {
             Record(node.Process, "resumed", "-"); // the pause ends with the process
