@@ -31,6 +31,8 @@ internal sealed class SimClient(Node node, string name)
 
     public bool IsHolding => _phase is Phase.Holding;
 
+    public bool IsIdle => _phase is Phase.Idle;
+
     public bool WaitsUnbounded(string key) => _phase is Phase.Acquiring && _unbounded && _key == key;
 
     public void Start() => Later(Run.Between(0, 200), Next);

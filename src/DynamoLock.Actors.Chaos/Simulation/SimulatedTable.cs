@@ -32,7 +32,11 @@ internal sealed class SimulatedTable
     {
         var run = _run;
         var write = call is not ReadCall;
-        run.Note($"{node.OwnerName} sends op {op}: {Describe(call)}");
+        if (run.Tracing)
+        {
+            run.Note($"{node.OwnerName} sends op {op}: {Describe(call)}");
+        }
+
         var settling = !write && host.Settling;
         if (!write)
         {
@@ -148,7 +152,11 @@ internal sealed class SimulatedTable
                 host.Settling = true;
             }
 
-            run.Note($"{node.OwnerName} receives op {Op(input)}: {Describe(input)}");
+            if (run.Tracing)
+            {
+                run.Note($"{node.OwnerName} receives op {Op(input)}: {Describe(input)}");
+            }
+
             run.Step(node, host, input);
         });
     }

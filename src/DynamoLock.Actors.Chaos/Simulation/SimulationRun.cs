@@ -58,6 +58,9 @@ internal sealed partial class SimulationRun
     /// <summary>Virtual time now, in ticks since the run started.</summary>
     internal long Now { get; private set; }
 
+    /// <summary>Whether trace lines are kept (building them costs more than the rest of a step).</summary>
+    internal bool Tracing => _options.Trace;
+
     internal bool FaultsOn => _options.Faults && Now < _quietAt;
 
     internal bool Quiet => Now >= _quietAt;
@@ -211,7 +214,7 @@ internal sealed partial class SimulationRun
                 case AllReleased done:
                     node.Released(host.Core.Key, done.ReplyTo);
                     break;
-                case LogLine log:
+                case LogLine log when Tracing:
                     Note($"{node.OwnerName} {host.Core.Key} {log.Level}: {log.Text}");
                     break;
             }
@@ -266,7 +269,10 @@ internal sealed partial class SimulationRun
         var length = Chance(0.5) ? Between(300, 1500) : Between(1500, 4500);
         node.PartitionedUntil = Math.Max(node.PartitionedUntil, Now + length);
         Count("partition");
-        Note($"{node.OwnerName} cut off from the table for {length / TicksPerMs} ms");
+        if (Tracing)
+        {
+            Note($"{node.OwnerName} cut off from the table for {length / TicksPerMs} ms");
+        }
     }
 
     private void Pause()
@@ -386,7 +392,12 @@ internal sealed partial class SimulationRun
             }
         }
 
-        ScheduleGlobal(Now + Ms(50), LivenessTick);
+        // Once every client is idle nothing can be stuck any more (no new acquisitions come in the quiet period): the
+        // run then ends when the cores have gone idle, instead of simulating the rest of the quiet period.
+        if (_nodes.Any(n => n.Alive && n.Clients.Any(c => !c.IsIdle)))
+        {
+            ScheduleGlobal(Now + Ms(50), LivenessTick);
+        }
     }
 
     private void CheckAtEnd()

@@ -57,35 +57,48 @@ public static class Simulator
     /// <summary>
     /// Runs <paramref name="seeds"/> seeds from <paramref name="start"/> with <paramref name="template"/>'s other options;
     /// stops at the first failing seed when <paramref name="stopAtFirstViolation"/> (a mutation run needs only one).
+    /// Seeds run side by side on <paramref name="parallelism"/> threads (each run is single-threaded and independent), and
+    /// are summed in seed order, so the summary is the same whatever the parallelism.
     /// </summary>
-    public static SimulationSummary RunMany(SimulationOptions template, int start, int seeds, bool stopAtFirstViolation = false, Action<SimulationResult>? each = null)
+    public static SimulationSummary RunMany(SimulationOptions template, int start, int seeds, bool stopAtFirstViolation = false, Action<SimulationResult>? each = null, int parallelism = 0)
     {
         ArgumentNullException.ThrowIfNull(template);
+        var threads = parallelism > 0 ? parallelism : Environment.ProcessorCount;
         var watch = Stopwatch.StartNew();
         var faults = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var violations = new List<Violation>();
         var failing = new List<int>();
         long acquisitions = 0;
         var run = 0;
-        for (; run < seeds; run++)
+        var stop = false;
+        var batch = threads * 4;
+        for (var from = 0; from < seeds && !stop; from += batch)
         {
-            var result = Run(template with { Seed = start + run });
-            each?.Invoke(result);
-            acquisitions += result.Acquisitions;
-            foreach (var (kind, count) in result.Faults)
+            var results = new (SimulationResult Result, IReadOnlyList<Violation> Found)[Math.Min(batch, seeds - from)];
+            Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
             {
-                faults[kind] = faults.GetValueOrDefault(kind) + count;
-            }
-
-            var found = template.Mutation is null ? result.Violations : NewUnderMutation(result, template);
-            if (found.Count > 0)
+                var result = Run(template with { Seed = start + from + i });
+                results[i] = (result, template.Mutation is null ? result.Violations : NewUnderMutation(result, template));
+            });
+            foreach (var (result, found) in results)
             {
-                violations.AddRange(found);
-                failing.Add(result.Seed);
-                if (stopAtFirstViolation)
+                run++;
+                each?.Invoke(result);
+                acquisitions += result.Acquisitions;
+                foreach (var (kind, count) in result.Faults)
                 {
-                    run++;
-                    break;
+                    faults[kind] = faults.GetValueOrDefault(kind) + count;
+                }
+
+                if (found.Count > 0)
+                {
+                    violations.AddRange(found);
+                    failing.Add(result.Seed);
+                    if (stopAtFirstViolation)
+                    {
+                        stop = true;
+                        break;
+                    }
                 }
             }
         }
