@@ -39,6 +39,7 @@ public sealed class LockManager : ReceiveActor
         Receive<Acquire>(OnAcquire);
         Receive<Release>(OnRelease);
         Receive<StoreLockData>(OnStoreData);
+        Receive<StopHeartbeat>(OnStopHeartbeat);
         Receive<GetLockStatus>(OnGetStatus);
         Receive<SubscribeLockEvents>(OnSubscribe);
         Receive<UnsubscribeLockEvents>(OnUnsubscribe);
@@ -177,6 +178,20 @@ public sealed class LockManager : ReceiveActor
         }
 
         if (problem is not null)
+        {
+            Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, LockRefusalKind.InvalidRequest, problem));
+            return;
+        }
+
+        if (!Route(message.Key, message, create: false))
+        {
+            Sender.Tell(new LockNotHeld(message.Key, LockRefusalKind.NotHeld, "The lock is not held on this node."));
+        }
+    }
+
+    private void OnStopHeartbeat(StopHeartbeat message)
+    {
+        if (Invalid(message.Key) is { } problem)
         {
             Sender.Tell(new LockNotHeld(message.Key ?? string.Empty, LockRefusalKind.InvalidRequest, problem));
             return;

@@ -26,6 +26,12 @@ internal sealed record RequesterStoppedInput(object Who) : CoreInput;
 /// <summary>Shutdown: refuse new requests, release what is held, then tell <paramref name="ReplyTo"/>.</summary>
 internal sealed record ReleaseAllInput(object ReplyTo) : CoreInput;
 
+/// <summary>The interpreter is stopping (its manager or system stops): tell every requester, release a held lock best-effort.</summary>
+internal sealed record StoppedInput : CoreInput
+{
+    public static readonly StoppedInput Instance = new();
+}
+
 /// <summary>The wake-up the core asked for (or a late one): the core checks what is due at the step's time.</summary>
 internal sealed record WakeInput : CoreInput
 {

@@ -134,7 +134,12 @@ internal sealed class LockCore
             case ReleaseAllInput m:
                 OnReleaseAll(m.ReplyTo);
                 break;
+            case StoppedInput:
+                OnStopped();
+                break;
             case WakeInput:
+                // The interpreter's timer is spent: whatever is still ahead is asked for again below.
+                _lastWake = null;
                 OnWake();
                 break;
             case AcquireAnswered m when m.Op == _op && State == LockState.Acquiring:
@@ -467,6 +472,38 @@ internal sealed class LockCore
         {
             Become(LockState.Idle);
         }
+    }
+
+    private void OnStopped()
+    {
+        if (_grant is { Unheld: false } grant && State is LockState.Held or LockState.Renewing)
+        {
+            // The holder hears of it first; the release write (whose answer nobody will read) may let others in.
+            if (!grant.Revoked)
+            {
+                Send(grant.Requester.Ref, new LockLost(Key, grant.Record.FencingToken, LockLossReason.Revoked));
+            }
+
+            Emit(new CallTable(++_op, new ReleaseCall(new ReleaseLockRequest(LockKey, Options.OwnerName, grant.Record.RecordVersionNumber)
+            {
+                DeleteRecord = grant.Requester.Options.DeleteOnRelease,
+                NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+            })));
+            Unhold();
+        }
+
+        foreach (var waiter in _waiters.RemoveWhere(_ => true))
+        {
+            Send(waiter.Ref, new LockNotAcquired(Key, LockRefusalKind.ShuttingDown, "The lock manager stopped."));
+        }
+
+        foreach (var reply in _releaseReplies)
+        {
+            Send(reply, new LockNotHeld(Key, LockRefusalKind.ShuttingDown, "The lock manager stopped before the release completed; the lock expires after its lease."));
+        }
+
+        _releaseReplies.Clear();
+        FailPendingData(LockRefusalKind.ShuttingDown, "The lock manager stopped.");
     }
 
     // ---- Acquiring and waiting --------------------------------------------------------------------------------------

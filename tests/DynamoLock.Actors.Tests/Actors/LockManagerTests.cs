@@ -121,9 +121,13 @@ public sealed class LockManagerTests : LockTestKit
         var second = probes[2].ExpectMsg<LockAcquired>();
         Assert.Equal(0, table["Release"]);
 
-        // Cap reached and the run is old enough: released, then acquired afresh from the table.
+        // Cap reached and the run is old enough: released and left free for a little over a refresh interval (on the
+        // node's clock, which only this test moves), then acquired afresh from the table.
         clock.Advance(settings.RefreshInterval * 2);
         probes[2].Send(manager, new Release(key));
+        AwaitAssert(() => Assert.Equal(LockState.Waiting, StatusOf(manager, key)?.State));
+        Assert.Equal(1, table["Release"]);
+        clock.Advance(settings.RefreshInterval * 1.1);
         var reacquired = probes[3].ExpectMsg<LockAcquired>();
 
         Assert.Equal([2L, 3L, 4L], new[] { first.FencingToken, second.FencingToken, reacquired.FencingToken });
