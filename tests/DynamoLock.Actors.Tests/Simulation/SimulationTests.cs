@@ -56,3 +56,39 @@ public sealed class SimulationTests(ITestOutputHelper output)
         Assert.NotEmpty(summary.Violations);
     }
 }
+
+/// <summary>The <c>dynamolock simulate</c> command as CI runs it: the built tool, its output and exit codes.</summary>
+public sealed class SimulateCommandTests : IDisposable
+{
+    private readonly Infrastructure.DynamoLockCli _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    [Fact]
+    public async Task List_mutations_prints_one_name_a_line()
+    {
+        var result = await _cli.RunAsync("simulate", "--list-mutations");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(Simulator.MutationNames, result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public async Task A_caught_mutation_exits_1_and_names_the_seed_that_caught_it()
+    {
+        var result = await _cli.RunAsync("simulate", "--seeds", "50", "--mutation", "TakeOverAfterHalfLease");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("mutation TakeOverAfterHalfLease caught by seed ", result.Output, StringComparison.Ordinal);
+        Assert.Matches(@"violations: [1-9]\d*\s*$", result.Output);
+    }
+
+    [Fact]
+    public async Task An_unknown_mutation_is_a_usage_error_that_lists_the_mutations()
+    {
+        var result = await _cli.RunAsync("simulate", "--mutation", "Nope");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("IgnoreDriftAllowance", result.Error, StringComparison.Ordinal);
+    }
+}
