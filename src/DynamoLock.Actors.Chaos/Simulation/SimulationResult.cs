@@ -6,7 +6,7 @@ namespace DynamoLock.Actors.Chaos.Simulation;
 /// <param name="Report">The history checker's report (safety).</param>
 /// <param name="Violations">Every broken guarantee: the checker's, plus the simulator's own liveness and truthfulness rules.</param>
 /// <param name="Faults">Faults injected, by kind.</param>
-/// <param name="Trace">Faults and core log lines in time order, when asked for.</param>
+/// <param name="Trace">The history, faults, table calls and core log lines in the order they happened, when asked for.</param>
 /// <param name="Steps">Core steps taken.</param>
 public sealed record SimulationResult(
     int Seed,
@@ -14,9 +14,14 @@ public sealed record SimulationResult(
     HistoryReport Report,
     IReadOnlyList<Violation> Violations,
     IReadOnlyDictionary<string, int> Faults,
-    IReadOnlyList<string> Trace,
+    IReadOnlyList<TraceLine> Trace,
     long Steps)
 {
     /// <summary>Grants recorded by clients.</summary>
     public int Acquisitions => Report.Acquisitions;
 }
+
+/// <summary>A fault, table call or core log line of a traced run.</summary>
+/// <param name="AtMs">When, in virtual milliseconds since the run started.</param>
+/// <param name="Text">What happened.</param>
+public sealed record TraceLine(double AtMs, string Text);

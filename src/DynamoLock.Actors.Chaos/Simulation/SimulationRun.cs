@@ -21,7 +21,7 @@ internal sealed partial class SimulationRun
     private readonly FencedResource _resource = new();
     private readonly List<Violation> _violations = [];
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
-    private readonly List<string> _trace = [];
+    private readonly List<TraceLine> _trace = [];
     private readonly SimulatedTable _table;
     private readonly List<Node> _nodes = [];
     private readonly List<string> _keys;
@@ -125,7 +125,7 @@ internal sealed partial class SimulationRun
         _faults[fault] = _faults.GetValueOrDefault(fault) + 1;
         if (_options.Trace)
         {
-            _trace.Add($"{Now / (double)TicksPerMs,10:F1} ms  fault {fault}");
+            _trace.Add(new TraceLine(Now / (double)TicksPerMs, $"fault {fault}"));
         }
     }
 
@@ -133,14 +133,21 @@ internal sealed partial class SimulationRun
     {
         if (_options.Trace)
         {
-            _trace.Add($"{Now / (double)TicksPerMs,10:F1} ms  {text}");
+            _trace.Add(new TraceLine(Now / (double)TicksPerMs, text));
         }
     }
 
     internal void Violate(string rule, string description) => _violations.Add(new Violation(rule, $"{description} (seed {_options.Seed}, at {Now / (double)TicksPerMs:F1} ms)"));
 
-    internal void Record(string client, string kind, string key, long? token = null, long? value = null, string? detail = null) =>
+    internal void Record(string client, string kind, string key, long? token = null, long? value = null, string? detail = null)
+    {
         _history.Record(client, kind, key, token, value, detail);
+        if (Tracing)
+        {
+            // The trace interleaves the history with the table calls and log lines in the order they happened.
+            Note($"{client,-10} {kind,-15} {key}{(token is { } t ? $" token {t}" : string.Empty)}{(value is { } v ? $" value {v}" : string.Empty)}{(detail is { } d ? $" ({d})" : string.Empty)}");
+        }
+    }
 
     internal bool FencedWrite(string key, long token) => _resource.Write(key, token);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using DynamoLock.Actors.Core;
 
 namespace DynamoLock.Actors.Chaos.Simulation;
@@ -165,17 +166,17 @@ public static class Simulator
             ? new string(violation.Description.AsSpan(at + 6).ToString().TakeWhile(char.IsDigit).ToArray())
             : "?";
 
-    /// <summary>One run's history, faults and core log lines in time order, then its violations (for <c>--trace</c>).</summary>
+    /// <summary>One run's history (with, for a run with <see cref="SimulationOptions.Trace"/>, its faults, table calls and core log lines) in time order, then its violations (for <c>--trace</c>).</summary>
     public static IEnumerable<string> Trace(SimulationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var lines = result.Events
-            .Select(e => (e.AtMs, Text: $"{e.AtMs,10:F1} ms  {e.Client,-10} {e.Kind,-15} {e.Key}{(e.Token is { } t ? $" token {t}" : string.Empty)}{(e.Value is { } v ? $" value {v}" : string.Empty)}{(e.Detail is { } d ? $" ({d})" : string.Empty)}"))
-            .Concat(result.Trace.Select(line => (AtMs: double.Parse(line.AsSpan(0, 10), System.Globalization.CultureInfo.InvariantCulture), Text: line)))
-            .OrderBy(l => l.AtMs);
-        foreach (var (_, text) in lines)
+        // A traced run kept its history in its trace, in the order things happened; an untraced one has only its history.
+        var lines = result.Trace.Count > 0
+            ? result.Trace
+            : result.Events.Select(e => new TraceLine(e.AtMs, $"{e.Client,-10} {e.Kind,-15} {e.Key}{(e.Token is { } t ? $" token {t}" : string.Empty)}{(e.Value is { } v ? $" value {v}" : string.Empty)}{(e.Detail is { } d ? $" ({d})" : string.Empty)}"));
+        foreach (var line in lines)
         {
-            yield return text;
+            yield return string.Create(CultureInfo.InvariantCulture, $"{line.AtMs,10:F1} ms  {line.Text}");
         }
 
         foreach (var violation in result.Violations)
