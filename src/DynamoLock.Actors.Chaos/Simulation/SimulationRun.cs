@@ -9,7 +9,7 @@ namespace DynamoLock.Actors.Chaos.Simulation;
 /// and virtual time driven by one event queue. Everything random comes from one <see cref="Random"/> seeded with the
 /// run's seed and drawn in event order, so a seed replays the same run. No threads, no tasks, no wall clock.
 /// </summary>
-internal sealed partial class SimulationRun
+internal sealed class SimulationRun
 {
     internal const long TicksPerMs = TimeSpan.TicksPerMillisecond;
 
