@@ -21,6 +21,7 @@ internal sealed class SimClient(Node node, string name)
     private TimeSpan _wait;
     private int _timer;
     private bool _heartbeatStopped;
+    private int _revocations;
 
     public string Name => name;
 
@@ -119,6 +120,18 @@ internal sealed class SimClient(Node node, string name)
             return; // no new acquisitions in the quiet period
         }
 
+        if (Run.Chance(0.03) && node.Clients.FirstOrDefault(c => c != this && c.IsHolding) is { } holder)
+        {
+            // Now and then a client releases another's lock by its fencing token (as an operator would): the holder is
+            // told LockLost(Revoked) first, and the core must give it the safety margin before anyone else gets the lock.
+            // The release goes out under a requester of its own, so its answer cannot be taken for this client's.
+            var by = new SimRequester(name + "/revoke", ++_revocations);
+            var (key, token) = (holder._key, holder._token);
+            Run.ScheduleOn(node, Run.Now, () => node.Input(key, new ReleaseInput(by, token)));
+            Idle(Run.Between(20, 200));
+            return;
+        }
+
         _key = Run.Keys[Run.Random.Next(Run.Keys.Count)];
         var mode = Run.Random.NextDouble();
         (_wait, _unbounded) = mode switch
@@ -130,7 +143,17 @@ internal sealed class SimClient(Node node, string name)
         _phase = Phase.Acquiring;
         AskedAt = Run.Now;
         Run.Record(name, "acquire", _key, detail: _unbounded ? "unbounded" : $"wait {_wait.TotalMilliseconds:F0} ms");
-        var options = AcquireOptions.Wait(_wait);
+        var options = AcquireOptions.Wait(_wait) with
+        {
+            // Some locks have a shorter lease of their own (the record tells waiters which lease to observe).
+            LeaseDuration = Run.Chance(0.2) ? TimeSpan.FromMilliseconds(1200) : null,
+        };
+        if (Run.Chance(0.1))
+        {
+            // Initial data that must not replace what is stored: the counter a grant reads must survive it (lost-increment).
+            options = options with { Data = SimulationRun.Counter(0), ReplaceData = false };
+        }
+
         Send(new AcquireInput(_me, options, Run.Timing(options)));
 
         // Now and then the requester dies while it waits: its wait must end (DeathWatch), whatever it was.
@@ -155,6 +178,7 @@ internal sealed class SimClient(Node node, string name)
         _heartbeatStopped = false;
         var stored = SimulationRun.Counter(m.Data);
         Run.Record(name, "granted", m.Key, m.FencingToken, stored);
+        Run.CheckGrantAfterRevocation(name, m.Key, m.FencingToken);
         FencedWrite();
         _counter = stored + 1;
         if (Run.Chance(0.6))

@@ -22,6 +22,7 @@ internal sealed class SimulationRun
     private readonly List<Violation> _violations = [];
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
     private readonly List<TraceLine> _trace = [];
+    private readonly Dictionary<string, (long At, double Rate)> _revokedAt = new(StringComparer.Ordinal);
     private readonly SimulatedTable _table;
     private readonly List<Node> _nodes = [];
     private readonly List<string> _keys;
@@ -151,6 +152,18 @@ internal sealed class SimulationRun
 
     internal bool FencedWrite(string key, long token) => _resource.Write(key, token);
 
+    /// <summary>
+    /// The revocation rule (a holder released by another's fencing token hears LockLost at once, but may still be working):
+    /// no one is granted the lock until the safety margin has passed on the revoking node's clock.
+    /// </summary>
+    internal void CheckGrantAfterRevocation(string client, string key, long token)
+    {
+        if (_revokedAt.Remove(key, out var revoked) && Now - revoked.At < (long)(_options.SafetyMargin.Ticks / revoked.Rate))
+        {
+            Violate("revocation-margin", $"{key}: {client} was granted token {token} {(Now - revoked.At) / (double)TicksPerMs:F1} ms after its holder was revoked, within the safety margin of {_options.SafetyMargin.TotalMilliseconds} ms");
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> at <paramref name="at"/> regardless of any node (the table, the fault plan).</summary>
     internal void ScheduleGlobal(long at, Action action) => Enqueue(at, new Scheduled(null, 0, action));
 
@@ -180,6 +193,11 @@ internal sealed class SimulationRun
                     break;
                 case SendTo send:
                     CheckTruth(node, host, send.Message);
+                    if (send.Message is LockLost { Reason: LockLossReason.Revoked } && !node.ShuttingDown)
+                    {
+                        _revokedAt[host.Core.Key] = (Now, node.Clock.Rate);
+                    }
+
                     if (send.To is SimRequester to && node.Clients.FirstOrDefault(c => c.Name == to.Client) is { } client)
                     {
                         var message = send.Message;
