@@ -34,7 +34,8 @@ internal sealed class Node(SimulationRun run, int id, double rate)
     /// <summary>Keys already reported by the liveness rule, so that one stuck lock is one violation.</summary>
     public HashSet<string> Ghosted { get; } = new(StringComparer.Ordinal);
 
-    private Random _entropy = new(0);
+    /// <summary>One source for all the node's cores, so that no two writes of the node share a record version number.</summary>
+    private SimulatedEntropy _entropy = new(string.Empty, new Random(0));
 
     public SimulationRun Run => run;
 
@@ -45,7 +46,7 @@ internal sealed class Node(SimulationRun run, int id, double rate)
         OwnerName = $"n{Id}.{Incarnation}";
         Clock = new NodeClock(rate, run.Ms(run.Random.Next(0, 1_000_000)));
         PausedUntil = 0;
-        _entropy = new Random(run.Random.Next());
+        _entropy = new SimulatedEntropy(OwnerName, new Random(run.Random.Next()));
         Cores.Clear();
         Clients.Clear();
         Stopped.Clear();

@@ -435,10 +435,10 @@ internal sealed class SimulationRun
 
     internal LockTiming Timing(AcquireOptions options) => _settings.ResolveTiming(options);
 
-    internal LockCoreOptions CoreOptions(string ownerName, Random random) =>
+    internal LockCoreOptions CoreOptions(string ownerName, ILockCoreEntropy entropy) =>
         LockCoreOptions.From(_settings with { OwnerName = ownerName }) with
         {
-            Entropy = new SimulatedEntropy(ownerName, random),
+            Entropy = entropy,
             Mutation = _mutation,
         };
 
