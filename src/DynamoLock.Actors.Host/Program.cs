@@ -29,6 +29,7 @@ public static class Program
             CreateTableCommand.Create(common),
             ReleaseCommand.Create(common),
             SoakCommand.Create(common),
+            SimulateCommand.Create(common),
             ChaosWorkerCommand.Create(common),
             LocalDynamoDbCommand.Create(common),
         };

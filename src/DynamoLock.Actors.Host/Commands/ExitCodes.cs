@@ -39,7 +39,7 @@ internal static class ExitCodes
     public const string Help = """
         Exit codes:
           0    success (run: the command's own exit code otherwise)
-          1    nothing to act on: inspect found no record; release found the key free, saw it change or was not confirmed; soak/demo found violations
+          1    nothing to act on: inspect found no record; release found the key free, saw it change or was not confirmed; soak/demo/simulate found violations (simulate --mutation: the mutation was caught)
           2    bad arguments or settings
           3    run: not acquired within --wait (held elsewhere)
           4    run: the lock was lost; the command was terminated

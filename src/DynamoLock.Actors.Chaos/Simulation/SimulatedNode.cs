@@ -1,0 +1,144 @@
+using DynamoLock.Actors.Core;
+
+namespace DynamoLock.Actors.Chaos.Simulation;
+
+/// <summary>
+/// A simulated process with a lock manager: one core per key created on demand, a few clients, its own clock rate, owner
+/// name (new on every restart, as a real process's default owner name is) and faults.
+/// </summary>
+internal sealed class Node(SimulationRun run, int id, double rate)
+{
+    public int Id { get; } = id;
+
+    public int Incarnation { get; private set; }
+
+    public bool Alive { get; private set; }
+
+    public string OwnerName { get; private set; } = string.Empty;
+
+    /// <summary>The process name in the history: clients are <c>Process/cN</c>, so a crash ends exactly this incarnation's holdings.</summary>
+    public string Process => OwnerName;
+
+    public NodeClock Clock { get; private set; }
+
+    public long PausedUntil { get; set; }
+
+    public long PartitionedUntil { get; set; }
+
+    public Dictionary<string, CoreHost> Cores { get; } = new(StringComparer.Ordinal);
+
+    public List<SimClient> Clients { get; } = [];
+
+    public HashSet<SimRequester> Stopped { get; } = [];
+
+    /// <summary>Keys already reported by the liveness rule, so that one stuck lock is one violation.</summary>
+    public HashSet<string> Ghosted { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>One source for all the node's cores, so that no two writes of the node share a record version number.</summary>
+    private SimulatedEntropy _entropy = new(string.Empty, new Random(0));
+
+    public SimulationRun Run => run;
+
+    public void Start()
+    {
+        Incarnation++;
+        Alive = true;
+        OwnerName = $"n{Id}.{Incarnation}";
+        Clock = new NodeClock(rate, run.Ms(run.Random.Next(0, 1_000_000)));
+        PausedUntil = 0;
+        _entropy = new SimulatedEntropy(OwnerName, new Random(run.Random.Next()));
+        Cores.Clear();
+        Clients.Clear();
+        Stopped.Clear();
+        for (var c = 1; c <= run.Options.ClientsPerNode; c++)
+        {
+            var client = new SimClient(this, $"{Process}/c{c}");
+            Clients.Add(client);
+            client.Start();
+        }
+    }
+
+    /// <summary>In a graceful stop: every core was told to release all, and these keys have not answered yet.</summary>
+    public bool ShuttingDown => _shutdown is not null;
+
+    private HashSet<string>? _pendingRelease;
+    private Action? _shutdown;
+
+    /// <summary>Releases every lock (the manager's shutdown), then runs <paramref name="stopped"/>.</summary>
+    public void ShutDown(Action stopped)
+    {
+        _shutdown = stopped;
+        _pendingRelease = new HashSet<string>(Cores.Keys, StringComparer.Ordinal);
+        foreach (var key in Cores.Keys.ToList())
+        {
+            run.ScheduleOn(this, run.Now, () => Input(key, new ReleaseAllInput(this), create: false));
+        }
+
+        run.ScheduleOn(this, run.Now, () => Released(null, this));
+    }
+
+    /// <summary>A core answered <see cref="ReleaseAllInput"/> (or, with <see langword="null"/>, the check that none is left).</summary>
+    public void Released(string? key, object replyTo)
+    {
+        if (_pendingRelease is null || !ReferenceEquals(replyTo, this))
+        {
+            return;
+        }
+
+        if (key is not null)
+        {
+            _pendingRelease.Remove(key);
+        }
+
+        // A core dropped meanwhile (idle) has nothing to release.
+        _pendingRelease.RemoveWhere(k => !Cores.ContainsKey(k));
+        if (_pendingRelease.Count == 0 && _shutdown is { } stopped)
+        {
+            _shutdown = null;
+            _pendingRelease = null;
+            run.ScheduleOn(this, run.Now, stopped);
+        }
+    }
+
+    public void Crash()
+    {
+        _shutdown = null;
+        _pendingRelease = null;
+        Alive = false;
+        Cores.Clear();
+        Clients.Clear();
+    }
+
+    /// <summary>A command for <paramref name="key"/>'s core (created on demand, as the manager spawns a lock actor).</summary>
+    public void Input(string key, CoreInput input, bool create = true)
+    {
+        if (!Cores.TryGetValue(key, out var host))
+        {
+            if (ShuttingDown && input is AcquireInput)
+            {
+                // The manager refuses new keys while it shuts down; a new core would not know it should.
+                create = false;
+            }
+
+            if (!create)
+            {
+                return;
+            }
+
+            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy)));
+            Cores[key] = host;
+        }
+
+        run.Step(this, host, input);
+    }
+
+    /// <summary>A requester of this node stopped: every core that watches it hears so (DeathWatch).</summary>
+    public void RequesterStopped(SimRequester who)
+    {
+        Stopped.Add(who);
+        foreach (var host in Cores.Values.Where(h => h.Watched.Contains(who)).ToList())
+        {
+            run.ScheduleOn(this, run.Now, () => Input(host.Core.Key, new RequesterStoppedInput(who), create: false));
+        }
+    }
+}
