@@ -178,7 +178,6 @@ internal sealed class SimClient(Node node, string name)
         _heartbeatStopped = false;
         var stored = SimulationRun.Counter(m.Data);
         Run.Record(name, "granted", m.Key, m.FencingToken, stored);
-        Run.CheckGrantAfterRevocation(name, m.Key, m.FencingToken);
         FencedWrite();
         _counter = stored + 1;
         if (Run.Chance(0.6))

@@ -22,7 +22,7 @@ internal sealed class SimulationRun
     private readonly List<Violation> _violations = [];
     private readonly Dictionary<string, int> _faults = new(StringComparer.Ordinal);
     private readonly List<TraceLine> _trace = [];
-    private readonly Dictionary<string, (long At, double Rate)> _revokedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long At, double Rate, Node Node)> _revokedAt = new(StringComparer.Ordinal);
     private readonly SimulatedTable _table;
     private readonly List<Node> _nodes = [];
     private readonly List<string> _keys;
@@ -153,14 +153,24 @@ internal sealed class SimulationRun
     internal bool FencedWrite(string key, long token) => _resource.Write(key, token);
 
     /// <summary>
-    /// The revocation rule (a holder released by another's fencing token hears LockLost at once, but may still be working):
-    /// no one is granted the lock until the safety margin has passed on the revoking node's clock.
+    /// The revocation rule: a holder released by another's fencing token hears LockLost at once but may still be working,
+    /// so the revoking node writes nothing that frees the lock (a release, or a hand-off to a local waiter) until the
+    /// safety margin has passed on its clock. A loss at the holder's own safe deadline comes first when it is earlier; a
+    /// takeover after that is the protocol's ordinary one.
     /// </summary>
-    internal void CheckGrantAfterRevocation(string client, string key, long token)
+    private void CheckFreeingWriteAfterRevocation(Node node, string key, TableCall call)
     {
-        if (_revokedAt.Remove(key, out var revoked) && Now - revoked.At < (long)(_options.SafetyMargin.Ticks / revoked.Rate))
+        if (call is not (ReleaseCall or HeartbeatCall { Request.IssueNewFencingToken: true })
+            || !_revokedAt.TryGetValue(key, out var revoked) || revoked.Node != node)
         {
-            Violate("revocation-margin", $"{key}: {client} was granted token {token} {(Now - revoked.At) / (double)TicksPerMs:F1} ms after its holder was revoked, within the safety margin of {_options.SafetyMargin.TotalMilliseconds} ms");
+            return;
+        }
+
+        _revokedAt.Remove(key);
+        // The node's clock turns whole ticks of virtual time into its own: a microsecond either way is rounding, not a break.
+        if (Now - revoked.At < (long)(_options.SafetyMargin.Ticks / revoked.Rate) - (TicksPerMs / 1000))
+        {
+            Violate("revocation-margin", $"{key}: {node.OwnerName} wrote {(call is ReleaseCall ? "a release" : "a hand-off")} {(Now - revoked.At) / (double)TicksPerMs:F1} ms after its holder was revoked, within the safety margin of {_options.SafetyMargin.TotalMilliseconds} ms");
         }
     }
 
@@ -189,13 +199,14 @@ internal sealed class SimulationRun
             switch (effect)
             {
                 case CallTable call:
+                    CheckFreeingWriteAfterRevocation(node, host.Core.Key, call.Call);
                     _table.Send(node, host, call.Op, call.Call);
                     break;
                 case SendTo send:
                     CheckTruth(node, host, send.Message);
                     if (send.Message is LockLost { Reason: LockLossReason.Revoked } && !node.ShuttingDown)
                     {
-                        _revokedAt[host.Core.Key] = (Now, node.Clock.Rate);
+                        _revokedAt[host.Core.Key] = (Now, node.Clock.Rate, node);
                     }
 
                     if (send.To is SimRequester to && node.Clients.FirstOrDefault(c => c.Name == to.Client) is { } client)

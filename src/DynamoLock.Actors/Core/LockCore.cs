@@ -559,8 +559,7 @@ internal sealed class LockCore
                     return;
                 }
 
-                var timing = holder.Timing;
-                if (timing.SafeDuration is { } safe && sentAt + safe <= _now && Mutation != LockCoreMutation.GrantAfterSafeDeadline)
+                if (IsLate(holder, sentAt))
                 {
                     // The write took longer than the lease can be trusted: no grant. Give the record back and try again.
                     Log(CoreLogLevel.Warning, $"The grant of lock {HumanText.Key(Key)} came back after its safe deadline; giving it back.");
@@ -598,6 +597,10 @@ internal sealed class LockCore
                 return;
         }
     }
+
+    /// <summary>Whether a grant for <paramref name="requester"/> by a write sent at <paramref name="sentAt"/> came back after its safe deadline.</summary>
+    private bool IsLate(Requester requester, TimeSpan sentAt) =>
+        requester.Timing.SafeDuration is { } safe && sentAt + safe <= _now && Mutation != LockCoreMutation.GrantAfterSafeDeadline;
 
     /// <summary>Releases a record granted to nobody (its requester left, or the grant came too late), then serves the queue.</summary>
     private void GiveBack(string recordVersionNumber, long fencingToken)
@@ -942,6 +945,14 @@ internal sealed class LockCore
         {
             // The requester the hand-off was written for left while it was in flight: its lease and data are in the
             // record, so give it back and serve the queue afresh.
+            GiveBack(handedOn.RecordVersionNumber, handedOn.FencingToken);
+            return;
+        }
+
+        if (IsLate(next, handedOn.LastWriteSentAt))
+        {
+            // The hand-off came back after the lease it wrote could be trusted: no grant (the requester keeps waiting).
+            Log(CoreLogLevel.Warning, $"The hand-off of lock {HumanText.Key(Key)} came back after its safe deadline; giving it back.");
             GiveBack(handedOn.RecordVersionNumber, handedOn.FencingToken);
             return;
         }

@@ -58,6 +58,28 @@ public sealed class LockCoreTests
     }
 
     [Fact]
+    public void A_hand_off_whose_write_returned_after_the_next_holders_safe_deadline_is_given_back_not_used()
+    {
+        // Found by the simulator (seed 4622): a hand-off write answered late granted the next requester a lease that had
+        // already run out on this node's clock, while a waiter elsewhere had taken the lock over.
+        var core = Holding("holder", new AcquireOptions { LeaseDuration = TimeSpan.FromSeconds(20), HeartbeatInterval = TimeSpan.FromSeconds(5) });
+        core.Acquire("next", new AcquireOptions { WaitTimeout = Timeout.InfiniteTimeSpan, LeaseDuration = TimeSpan.FromSeconds(2), HeartbeatInterval = TimeSpan.FromMilliseconds(400) });
+        core.Step(new ReleaseInput("holder", null));
+        var handOff = core.TakePending();
+        Assert.True(((HeartbeatCall)handOff.Call).Request.IssueNewFencingToken);
+
+        // The next requester's lease (2 s, safe for 1.2 s) counts from the hand-off's send; the answer comes 1.3 s later.
+        core.Advance(1300 * Ms);
+        var effects = core.Step(core.Execute(handOff));
+
+        Assert.Single(CoreHarness.SentTo(effects, "holder").OfType<LockReleased>());
+        Assert.Empty(CoreHarness.SentTo(effects, "next").OfType<LockAcquired>());
+        Assert.IsType<ReleaseCall>(Assert.Single(core.Pending).Call);
+        core.Answer();
+        Assert.Single(CoreHarness.SentTo(core.Answer(), "next").OfType<LockAcquired>());
+    }
+
+    [Fact]
     public void A_write_with_an_unknown_outcome_is_retried_as_the_same_write_and_counts_from_its_first_send()
     {
         // Bug 1 at the core: the retry carries the first attempt's version number, so the table recognises it.
