@@ -15,10 +15,8 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 {
     private const string WakeTimer = "wake";
 
-    private readonly string _key;
     private readonly ILockTable _table;
     private readonly DynamoLockSettings _settings;
-    private readonly TimeProvider _clock;
     private readonly long _origin;
     private readonly LockCore _core;
     // Made when first needed: most lock actors never log, and a logger per actor was ~100 bytes per held lock.
@@ -34,11 +32,9 @@ internal sealed class LockActor : UntypedActor, IWithTimers
 
     public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings, LockCoreOptions coreOptions)
     {
-        _key = key;
         _table = table;
         _settings = settings;
-        _clock = settings.TimeProvider;
-        _origin = _clock.GetTimestamp();
+        _origin = settings.TimeProvider.GetTimestamp();
         _core = new LockCore(key, lockKey, coreOptions);
     }
 
@@ -47,7 +43,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>This node's monotonic time, as the core counts it.</summary>
-    private TimeSpan Now => _clock.GetElapsedTime(_origin);
+    private TimeSpan Now => _settings.TimeProvider.GetElapsedTime(_origin);
 
     protected override void PreStart()
     {
@@ -144,13 +140,13 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                     Timers.Cancel(WakeTimer);
                     break;
                 case ReportState m:
-                    Context.Parent.Tell(new LockStateChanged(new LockInfo(_key, m.State, m.FencingToken, (IActorRef?)m.Holder, m.Waiters, m.CurrentOwner)));
+                    Context.Parent.Tell(new LockStateChanged(new LockInfo(_core.Key, m.State, m.FencingToken, (IActorRef?)m.Holder, m.Waiters, m.CurrentOwner)));
                     break;
                 case BecameIdle:
-                    Context.Parent.Tell(new LockActorIdle(_key, _received));
+                    Context.Parent.Tell(new LockActorIdle(_core.Key, _received));
                     break;
                 case AllReleased m:
-                    ((IActorRef)m.ReplyTo).Tell(new AllLocksReleased(_key));
+                    ((IActorRef)m.ReplyTo).Tell(new AllLocksReleased(_core.Key));
                     break;
                 case LogLine m:
                     Log(m);

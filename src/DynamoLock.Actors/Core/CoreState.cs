@@ -11,7 +11,10 @@ internal sealed class Requester(object reference, AcquireOptions options, LockTi
 
     public LockTiming Timing { get; } = timing;
 
-    public TimeSpan? WaitDeadline { get; } = waitDeadline;
+    // TimeSpan.MaxValue for none: half the size of a TimeSpan?, once per requester.
+    private readonly TimeSpan _waitDeadline = waitDeadline ?? TimeSpan.MaxValue;
+
+    public TimeSpan? WaitDeadline => _waitDeadline == TimeSpan.MaxValue ? null : _waitDeadline;
 }
 
 /// <summary>
@@ -26,11 +29,18 @@ internal sealed class Requester(object reference, AcquireOptions options, LockTi
 /// <param name="Unheld">A record this node got but gives back at once (its requester left, or the grant came too late): no holder is told anything.</param>
 internal sealed record Grant(Requester Requester, string RecordVersionNumber, long FencingToken, ReadOnlyMemory<byte> Data, TimeSpan LastWriteSentAt, bool Unheld = false)
 {
+    // TimeSpan.MaxValue for none: a TimeSpan? is twice the size, in every held lock.
+    private readonly TimeSpan _retryAt = TimeSpan.MaxValue;
+
     /// <summary>Whether the holder was already told <see cref="LockLost"/> (Revoked) because its lock is being released without its asking.</summary>
     public bool Revoked { get; init; }
 
     /// <summary>When a failed heartbeat is retried, instead of the regular heartbeat time.</summary>
-    public TimeSpan? RetryAt { get; init; }
+    public TimeSpan? RetryAt
+    {
+        get => _retryAt == TimeSpan.MaxValue ? null : _retryAt;
+        init => _retryAt = value ?? TimeSpan.MaxValue;
+    }
 
     /// <summary>Until when the holder may trust the lock: <c>LastWriteSentAt + lease - safetyMargin</c>; <see langword="null"/> for fail-closed locks.</summary>
     public TimeSpan? SafeDeadline(LockCoreMutation mutation) =>
@@ -43,20 +53,23 @@ internal sealed record Grant(Requester Requester, string RecordVersionNumber, lo
         stopped ? null : RetryAt ?? LastWriteSentAt + Requester.Timing.HeartbeatInterval;
 }
 
-/// <summary>The FIFO queue of local requesters waiting for the lock, with their wait deadlines.</summary>
-internal sealed class WaiterQueue
+/// <summary>
+/// The FIFO queue of local requesters waiting for the lock, with their wait deadlines. A struct held in a field of the
+/// core, and its list made on first use and dropped when empty: most held locks have no waiter, and an empty queue
+/// object and list were ~64 bytes per held lock.
+/// </summary>
+internal struct WaiterQueue
 {
-    // Made on first use: most locks never have a waiter, and an empty list per held lock is ~50 bytes at 100k locks.
     private LinkedList<Requester>? _waiters;
 
-    public int Count => _waiters?.Count ?? 0;
+    public readonly int Count => _waiters?.Count ?? 0;
 
-    public Requester? First => _waiters?.First?.Value;
+    public readonly Requester? First => _waiters?.First?.Value;
 
-    private IEnumerable<Requester> All => _waiters ?? Enumerable.Empty<Requester>();
+    private readonly IEnumerable<Requester> All => _waiters ?? Enumerable.Empty<Requester>();
 
     /// <summary>The earliest wait deadline of any waiter.</summary>
-    public TimeSpan? EarliestDeadline
+    public readonly TimeSpan? EarliestDeadline
     {
         get
         {
@@ -75,7 +88,7 @@ internal sealed class WaiterQueue
 
     public void Add(Requester requester) => (_waiters ??= new LinkedList<Requester>()).AddLast(requester);
 
-    public bool Contains(object reference) => All.Any(w => w.Ref.Equals(reference));
+    public readonly bool Contains(object reference) => All.Any(w => w.Ref.Equals(reference));
 
     /// <summary>Removes and returns the waiter that is <paramref name="reference"/>, if any.</summary>
     public Requester? Remove(object reference)
@@ -85,6 +98,7 @@ internal sealed class WaiterQueue
             if (node.Value.Ref.Equals(reference))
             {
                 _waiters!.Remove(node);
+                DropIfEmpty();
                 return node.Value;
             }
         }
@@ -92,12 +106,20 @@ internal sealed class WaiterQueue
         return null;
     }
 
-    public void Remove(Requester requester) => _waiters?.Remove(requester);
+    public void Remove(Requester requester)
+    {
+        _waiters?.Remove(requester);
+        DropIfEmpty();
+    }
 
-    public void RemoveFirst() => _waiters!.RemoveFirst();
+    public void RemoveFirst()
+    {
+        _waiters!.RemoveFirst();
+        DropIfEmpty();
+    }
 
     /// <summary>The waiters whose deadline is at or before <paramref name="now"/>, in queue order (not removed).</summary>
-    public IReadOnlyList<Requester> ExpiredAt(TimeSpan now) =>
+    public readonly IReadOnlyList<Requester> ExpiredAt(TimeSpan now) =>
         Count == 0 ? [] : All.Where(w => w.WaitDeadline is { } d && d <= now).ToList();
 
     /// <summary>Removes and returns the waiters that match, in queue order.</summary>
@@ -109,6 +131,15 @@ internal sealed class WaiterQueue
             _waiters!.Remove(waiter);
         }
 
+        DropIfEmpty();
         return removed;
+    }
+
+    private void DropIfEmpty()
+    {
+        if (_waiters is { Count: 0 })
+        {
+            _waiters = null;
+        }
     }
 }

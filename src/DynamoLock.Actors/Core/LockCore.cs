@@ -23,8 +23,9 @@ namespace DynamoLock.Actors.Core;
 internal sealed class LockCore
 {
     private const int MaxReleaseAttempts = 3;
+    private static readonly TimeSpan Never = TimeSpan.MaxValue;
 
-    private readonly WaiterQueue _waiters = new();
+    private WaiterQueue _waiters;
     private static readonly List<object> NoReplies = [];
 
     // Who waits for a release or a data write to be answered; made on first use (an empty list per held lock is 32 bytes).
@@ -35,15 +36,16 @@ internal sealed class LockCore
 
     private long _op;
     private int _attempt;
-    private TimeSpan? _retryAt;
-    private TimeSpan? _idleAt;
-    private TimeSpan? _lastWake;
+    // Times on the node's clock; Never for none (a TimeSpan? is twice the size, and there are four per lock).
+    private TimeSpan _retryAt = Never;
+    private TimeSpan _idleAt = Never;
+    private TimeSpan _lastWake = Never;
 
     // Holding.
     private Grant? _grant;
     private bool _releaseRequested;
     private bool _heartbeatStopped;
-    private TimeSpan? _revokedAt;
+    private TimeSpan _revokedAt = Never;
     private byte[]? _pendingData;
     private byte[]? _dataInFlight;
     private int _dataRepliesInFlight;
@@ -69,7 +71,13 @@ internal sealed class LockCore
 
     private bool _shuttingDown;
     private object? _shutdownReplyTo;
-    private ReportState? _reported;
+
+    // What the manager was told last (fields, not the record: one object fewer per held lock).
+    private LockState _reportedState = (LockState)(-1);
+    private long? _reportedToken;
+    private object? _reportedHolder;
+    private int _reportedWaiters;
+    private string? _reportedOwner;
 
     public LockCore(string key, LockKey lockKey, LockCoreOptions options)
     {
@@ -142,7 +150,7 @@ internal sealed class LockCore
                 break;
             case WakeInput:
                 // The interpreter's timer is spent: whatever is still ahead is asked for again below.
-                _lastWake = null;
+                _lastWake = Never;
                 OnWake();
                 break;
             case AcquireAnswered m when m.Op == _op && State == LockState.Acquiring:
@@ -188,24 +196,26 @@ internal sealed class LockCore
             }
         }
 
-        Consider(_retryAt);
-        Consider(State == LockState.Idle && _waiters.Count == 0 ? _idleAt : null);
+        Consider(Maybe(_retryAt));
+        Consider(State == LockState.Idle && _waiters.Count == 0 ? Maybe(_idleAt) : null);
         Consider(_waiters.EarliestDeadline);
         if (_grant is { } grant && State is LockState.Held or LockState.Renewing)
         {
             Consider(grant.SafeDeadline(Mutation));
             Consider(State == LockState.Held ? grant.HeartbeatDueAt(_heartbeatStopped) : null);
-            Consider(_revokedAt is { } revoked && _releaseRequested && State == LockState.Held ? revoked + grant.Requester.Timing.SafetyMargin : null);
+            Consider(_revokedAt != Never && _releaseRequested && State == LockState.Held ? _revokedAt + grant.Requester.Timing.SafetyMargin : null);
         }
 
-        if (next != _lastWake)
+        if ((next ?? Never) != _lastWake)
         {
-            _lastWake = next;
+            _lastWake = next ?? Never;
             _out.Add(new WakeAt(next));
         }
 
         _out = null!;
     }
+
+    private static TimeSpan? Maybe(TimeSpan at) => at == Never ? null : at;
 
     private void Emit(CoreEffect effect) => _out.Add(effect);
 
@@ -221,7 +231,7 @@ internal sealed class LockCore
         if (state == LockState.Idle)
         {
             _idleAt = _now + Options.IdleTimeout;
-            _retryAt = null;
+            _retryAt = Never;
             if (_shutdownReplyTo is { } replyTo)
             {
                 _shutdownReplyTo = null;
@@ -238,16 +248,14 @@ internal sealed class LockCore
     {
         var shown = State == LockState.Renewing ? LockState.Held : State;
         var held = _grant is { Unheld: false } grant ? grant : null;
-        var report = new ReportState(
-            shown,
-            held?.FencingToken,
-            held?.Requester.Ref,
-            _waiters.Count,
-            State == LockState.Waiting ? _observed?.Record.OwnerName : null);
-        if (report != _reported)
+        var token = held?.FencingToken;
+        var holder = held?.Requester.Ref;
+        var waiters = _waiters.Count;
+        var owner = State == LockState.Waiting ? _observed?.Record.OwnerName : null;
+        if (shown != _reportedState || token != _reportedToken || !Equals(holder, _reportedHolder) || waiters != _reportedWaiters || owner != _reportedOwner)
         {
-            _reported = report;
-            Emit(report);
+            (_reportedState, _reportedToken, _reportedHolder, _reportedWaiters, _reportedOwner) = (shown, token, holder, waiters, owner);
+            Emit(new ReportState(shown, token, holder, waiters, owner));
         }
     }
 
@@ -260,9 +268,9 @@ internal sealed class LockCore
             OnWaitExpired(expired);
         }
 
-        if (_retryAt is { } retry && retry <= _now)
+        if (_retryAt <= _now)
         {
-            _retryAt = null;
+            _retryAt = Never;
             switch (State)
             {
                 case LockState.Acquiring:
@@ -279,7 +287,7 @@ internal sealed class LockCore
 
         if (State == LockState.Held && _grant is { } grant)
         {
-            var revokedUntil = _revokedAt is { } revoked ? revoked + grant.Requester.Timing.SafetyMargin : (TimeSpan?)null;
+            var revokedUntil = _revokedAt != Never ? _revokedAt + grant.Requester.Timing.SafetyMargin : (TimeSpan?)null;
             if (_releaseRequested && revokedUntil is { } until && until <= _now)
             {
                 ProceedFromHeld(heartbeatDue: false);
@@ -290,9 +298,9 @@ internal sealed class LockCore
             }
         }
 
-        if (State == LockState.Idle && _waiters.Count == 0 && _idleAt is { } idle && idle <= _now)
+        if (State == LockState.Idle && _waiters.Count == 0 && _idleAt <= _now)
         {
-            _idleAt = null;
+            _idleAt = Never;
             Emit(BecameIdle.Instance);
         }
     }
@@ -754,7 +762,7 @@ internal sealed class LockCore
         _grant = new Grant(holder, recordVersionNumber, fencingToken, data, sentAt);
         _observed = null;
         _heartbeatStopped = false;
-        _revokedAt = null;
+        _revokedAt = Never;
         if (!_countedAsHeld)
         {
             _countedAsHeld = true;
@@ -783,7 +791,7 @@ internal sealed class LockCore
             Publish(new LockLost(Key, grant.FencingToken, LockLossReason.Revoked), grant.Requester.Ref);
 
             // At shutdown the node's work stops with it, and a wait would outlast the shutdown's release timeout.
-            _revokedAt = byShutdown ? null : _now;
+            _revokedAt = byShutdown ? Never : _now;
         }
 
         _releaseRequested = true;
@@ -804,7 +812,7 @@ internal sealed class LockCore
         }
         else if (_releaseRequested)
         {
-            if (_revokedAt is { } revoked && _now < revoked + grant.Requester.Timing.SafetyMargin)
+            if (_revokedAt != Never && _now < _revokedAt + grant.Requester.Timing.SafetyMargin)
             {
                 // The revoked holder may still be working: keep the lock (renewing it if due) until its margin has passed.
                 if (heartbeatDue)
@@ -993,7 +1001,7 @@ internal sealed class LockCore
         var grant = _grant!;
         var token = grant.FencingToken;
         _op++;
-        _retryAt = null;
+        _retryAt = Never;
         Log(CoreLogLevel.Warning, $"Lock {HumanText.Key(Key)} (fencing token {token}) lost: {reason}{(current is null ? string.Empty : $", now owned by '{current.OwnerName}'")}.");
         if (!grant.Revoked && !grant.Unheld)
         {
@@ -1186,7 +1194,7 @@ internal sealed class LockCore
         _grant = null;
         _handOffs = 0;
         _heartbeatStopped = false;
-        _revokedAt = null;
+        _revokedAt = Never;
         if (_countedAsHeld)
         {
             _countedAsHeld = false;
