@@ -96,6 +96,13 @@ using (var server = options.Endpoint is null ? await LocalDynamoDbServer.StartAs
     await Scenario("throughput", async () => results.Throughput = await ThroughputScenario.RunAsync(endpoint, options, cancellationToken));
 }
 
+// No table at all: the deterministic simulator on virtual time.
+if (options.Runs("simulate"))
+{
+    Log("simulate");
+    results.Simulator = SimulatorScenario.Run(options);
+}
+
 // In memory only, and last: 100k lock actors are the heaviest thing the run does.
 if (options.Runs("scale"))
 {

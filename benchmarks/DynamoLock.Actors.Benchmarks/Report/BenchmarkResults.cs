@@ -28,6 +28,8 @@ internal sealed class BenchmarkResults
 
     public PeerResult? Peer { get; set; }
 
+    public SimulatorResult? Simulator { get; set; }
+
     public IReadOnlyList<MicroRow> Micro { get; set; } = [];
 
     /// <summary>A latency series by name, from this library's or the peer's runs.</summary>

@@ -83,6 +83,16 @@ internal static class Targets
                 largest.HolderBytesPerLock < HolderBytesTarget));
         }
 
+        if (results.Simulator is { } sim)
+        {
+            rows.Add(new TargetRow("Simulator: at least 1,000,000 simulated acquisitions per minute", string.Create(CultureInfo.InvariantCulture, $"{sim.AcquisitionsPerMinute:N0} per minute ({sim.Acquisitions:N0} in {sim.WallSeconds:N0} s)"), sim.AcquisitionsPerMinute >= 1_000_000));
+            rows.Add(new TargetRow(string.Create(CultureInfo.InvariantCulture, $"Simulator: no violation over {sim.Seeds:N0} seeds"), $"{sim.Violations} violations", sim.Violations == 0));
+            rows.Add(new TargetRow(
+                "Simulator: every mutation caught",
+                string.Join(", ", sim.Mutations.Select(m => m.CaughtBySeed is { } seed ? $"{m.Mutation} by seed {seed}" : $"{m.Mutation} NOT caught")),
+                sim.Mutations.All(m => m.CaughtBySeed is not null)));
+        }
+
         return rows;
     }
 
