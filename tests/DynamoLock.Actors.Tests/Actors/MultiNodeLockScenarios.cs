@@ -152,7 +152,10 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
             Assert.True(lostAt < grantAt, $"{who} learned of the loss only {Elapsed(grantAt, lostAt)} after the competitor acquired the lock");
         }
 
-        Assert.True(table1["Heartbeat"] >= 2, "the holder should have retried its heartbeat");
+        // At least one heartbeat was tried and failed or hung: the loss came from the safe deadline, not from a holder that
+        // never renewed. (How many retries fit before the deadline depends on the server: a call that a loaded server
+        // keeps for longer than the lease leaves no room for one; the core tests pin the retry itself.)
+        Assert.True(table1["Heartbeat"] >= 1, "the holder should have tried to renew");
     }
 
     [Fact]

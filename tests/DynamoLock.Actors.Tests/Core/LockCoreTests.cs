@@ -133,6 +133,25 @@ public sealed class LockCoreTests
     }
 
     [Fact]
+    public void A_heartbeat_that_fails_transiently_is_retried_within_half_a_heartbeat_and_the_lock_stays_held()
+    {
+        var core = Holding("holder");
+        core.Advance(400 * Ms);
+        core.WakeWhenAsked();
+        var failed = core.TakePending();
+        core.Step(new TableFailed(failed.Op, new LockTableUnavailableException("throttled")));
+        Assert.Equal(LockState.Held, core.Core.State);
+
+        core.WakeWhenAsked();
+
+        Assert.True(core.Now <= 600 * Ms, $"retried at {core.Now}");
+        Assert.IsType<HeartbeatCall>(Assert.Single(core.Pending).Call);
+        core.Answer();
+        Assert.Equal(LockState.Held, core.Core.State);
+        Assert.DoesNotContain(core.Effects, e => e is SendTo { Message: LockLost });
+    }
+
+    [Fact]
     public void A_revoked_holder_keeps_the_safety_margin_before_the_lock_is_handed_on()
     {
         // Bug 3: a release by fencing token from another actor handed the lock to the next local waiter at once.
