@@ -105,8 +105,6 @@ internal sealed class LockCore
     /// <summary>The fencing token of the current grant, while held.</summary>
     public long? FencingToken => _grant?.FencingToken;
 
-    /// <summary>Local requesters waiting.</summary>
-    public int WaiterCount => _waiters.Count;
 
     private LockCoreMutation Mutation => Options.Mutation;
 
