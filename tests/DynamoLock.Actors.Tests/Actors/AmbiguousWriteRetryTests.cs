@@ -26,7 +26,9 @@ public sealed class AmbiguousWriteRetryTests : LockTestKit, IClassFixture<Dynamo
     {
         _client = fixture.Server.CreateClient(_faults, maxErrorRetry: 0);
         _table = new DynamoDbLockTable(_client, fixture.Table.Options);
-        _manager = StartManager(_table, FastSettings("ambiguous-node"));
+        // Fast heartbeats but a long lease: the heartbeat's retry must keep the lock even when a loaded machine delays
+        // it by a second (with the fast settings' 1.2 s of safe time, a stalled thread pool once cost the lock in CI).
+        _manager = StartManager(_table, FastSettings("ambiguous-node") with { LeaseDuration = TimeSpan.FromSeconds(10), SafetyMargin = TimeSpan.FromSeconds(1) });
     }
 
     private static string NewKey() => $"ambiguous-actor/{Guid.NewGuid():N}";
