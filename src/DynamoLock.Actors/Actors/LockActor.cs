@@ -11,10 +11,8 @@ namespace DynamoLock.Actors;
 /// inputs, and carries out the effects the core asks for (table calls through the thread pool, replies, events,
 /// DeathWatch, the next wake-up, state reports, logs and metrics). Every decision of the protocol is the core's.
 /// </summary>
-internal sealed class LockActor : UntypedActor, IWithTimers
+internal sealed class LockActor : UntypedActor
 {
-    private const string WakeTimer = "wake";
-
     private readonly ILockTable _table;
     private readonly DynamoLockSettings _settings;
     private readonly long _origin;
@@ -26,6 +24,9 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     // re-enters a step, so one buffer per thread serves every lock actor: a buffer per actor was ~120 bytes per held lock.
     [ThreadStatic]
     private static List<CoreEffect>? _buffer;
+
+    // The pending wake-up, if any (see WakeTimer for why not IWithTimers).
+    private WakeTimer? _wake;
 
     // Commands received from the manager, so that it can tell whether one is still in flight when this actor is idle.
     private long _received;
@@ -39,8 +40,6 @@ internal sealed class LockActor : UntypedActor, IWithTimers
     }
 
     private static List<CoreEffect> Effects => _buffer ??= new List<CoreEffect>(16);
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>This node's monotonic time, as the core counts it.</summary>
     private TimeSpan Now => _settings.TimeProvider.GetElapsedTime(_origin);
@@ -57,6 +56,7 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         // Stopped while holding (the manager or the system stopped): the core tells everyone and releases best-effort.
         _core.Step(StoppedInput.Instance, Now, Effects);
         Apply();
+        _wake?.Cancel();
         base.PostStop();
     }
 
@@ -132,12 +132,8 @@ internal sealed class LockActor : UntypedActor, IWithTimers
                 case UnwatchRequester m:
                     Context.Unwatch((IActorRef)m.Who);
                     break;
-                case WakeAt { At: { } at }:
-                    var delay = at - Now;
-                    Timers.StartSingleTimer(WakeTimer, Wake.Instance, delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
-                    break;
-                case WakeAt:
-                    Timers.Cancel(WakeTimer);
+                case WakeAt m:
+                    WakeAt(m.At);
                     break;
                 case ReportState m:
                     Context.Parent.Tell(new LockStateChanged(new LockInfo(_core.Key, m.State, m.FencingToken, (IActorRef?)m.Holder, m.Waiters, m.CurrentOwner)));
@@ -158,6 +154,23 @@ internal sealed class LockActor : UntypedActor, IWithTimers
         }
 
         effects.Clear();
+    }
+
+    /// <summary>Replaces the pending wake-up with one at <paramref name="at"/>, or none.</summary>
+    private void WakeAt(TimeSpan? at)
+    {
+        _wake?.Cancel();
+        _wake = null;
+        if (at is { } due)
+        {
+            var delay = due - Now;
+            _wake = new WakeTimer();
+
+            // AK1004 prefers IWithTimers; this timer is cancelled here and in PostStop, which is what the rule asks for.
+#pragma warning disable AK1004
+            Context.System.Scheduler.ScheduleTellOnce(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Self, Wake.Instance, Self, _wake);
+#pragma warning restore AK1004
+        }
     }
 
     private void Call(long op, TableCall call)
