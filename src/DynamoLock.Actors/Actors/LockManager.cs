@@ -127,14 +127,19 @@ public sealed class LockManager : ReceiveActor
     private void OnAcquire(Acquire message)
     {
         var key = message.Key;
+        if (Invalid(key) is { } invalidKey)
+        {
+            Sender.Tell(new LockNotAcquired(key ?? string.Empty, LockRefusalKind.InvalidRequest, invalidKey));
+            return;
+        }
+
         try
         {
-            _ = new LockKey(key);
             _settings.ResolveTiming(message.Options ?? AcquireOptions.Default);
         }
         catch (ArgumentException e)
         {
-            Sender.Tell(new LockNotAcquired(key ?? string.Empty, LockRefusalKind.InvalidRequest, $"Invalid acquire request: {HumanText.Problem(e)}"));
+            Sender.Tell(new LockNotAcquired(key, LockRefusalKind.InvalidRequest, $"Invalid acquire request: {HumanText.Problem(e)}"));
             return;
         }
 
@@ -370,7 +375,9 @@ public sealed class LockManager : ReceiveActor
         try
         {
             _ = new LockKey(key!);
-            return null;
+            return LockSessions.IsSessionKey(key)
+                ? $"Invalid key: keys that start with '{LockSessions.KeyPrefix}' are reserved for the records of sessions."
+                : null;
         }
         catch (ArgumentException e)
         {

@@ -65,7 +65,7 @@ public sealed class DynamoDbLockTable : ILockTable
         var newVersion = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next();
         var update = new UpdateBuilder(_options)
             .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
-            .SetLease(request.LeaseDuration)
+            .SetLease(request.LeaseDuration, request.SessionKey)
             .SetData(request.Data);
         if (request.IssueNewFencingToken)
         {
@@ -125,6 +125,7 @@ public sealed class DynamoDbLockTable : ILockTable
                 var update = new UpdateBuilder(_options)
                     .Set(LockAttributes.IsReleased, Released)
                     .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
+                    .Remove(LockAttributes.SessionKey)
                     .SetData(request.Data);
                 var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
                 await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
@@ -334,7 +335,7 @@ public sealed class DynamoDbLockTable : ILockTable
             var update = new UpdateBuilder(_options)
                 .Set(LockAttributes.OwnerName, new AttributeValue { S = request.OwnerName })
                 .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
-                .SetLease(request.LeaseDuration)
+                .SetLease(request.LeaseDuration, request.SessionKey)
                 .SetData(request.Data, onlyIfAbsent: !request.ReplaceData)
                 .Remove(LockAttributes.IsReleased)
                 .Add(LockAttributes.FencingToken, One);
@@ -476,7 +477,8 @@ public sealed class DynamoDbLockTable : ILockTable
 
         return new LockRecord(request.Key, request.OwnerName, newVersion, Number(LockAttributes.FencingToken) ?? 0)
         {
-            LeaseDuration = request.LeaseDuration,
+            LeaseDuration = request.SessionKey is null ? request.LeaseDuration : LockSessions.HeldLeaseDuration,
+            SessionKey = request.SessionKey,
             HeartbeatAt = Number(LockAttributes.HeartbeatAt) is { } heartbeat ? DateTimeOffset.FromUnixTimeMilliseconds(heartbeat) : null,
             ExpiresAt = Number(LockAttributes.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : null,
         };
@@ -507,6 +509,7 @@ public sealed class DynamoDbLockTable : ILockTable
         {
             LeaseDuration = lease,
             IsReleased = Text(LockAttributes.IsReleased) == LockAttributes.IsReleasedValue,
+            SessionKey = Text(LockAttributes.SessionKey),
             Data = data,
             HeartbeatAt = Number(LockAttributes.HeartbeatAt) is { } heartbeat ? DateTimeOffset.FromUnixTimeMilliseconds(heartbeat) : null,
             ExpiresAt = Number(LockAttributes.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : null,
@@ -657,10 +660,24 @@ public sealed class DynamoDbLockTable : ILockTable
             return this;
         }
 
-        /// <summary>Sets the lease (or removes it for fail-closed locks) and the display/TTL timestamps.</summary>
-        public UpdateBuilder SetLease(TimeSpan? lease)
+        /// <summary>
+        /// Sets the lease (or removes it for fail-closed locks), the session the lock is held under (or removes it), and the
+        /// display/TTL timestamps. A session-held record stores <see cref="LockSessions.HeldLeaseDuration"/>, so that neither a
+        /// session-unaware client nor DynamoDB's time-to-live ever treats it as abandoned: it is never rewritten while held.
+        /// </summary>
+        public UpdateBuilder SetLease(TimeSpan? lease, string? sessionKey)
         {
             var now = options.TimeProvider.GetUtcNow();
+            if (sessionKey is not null)
+            {
+                lease = LockSessions.HeldLeaseDuration;
+                Set(LockAttributes.SessionKey, new AttributeValue { S = sessionKey });
+            }
+            else
+            {
+                Remove(LockAttributes.SessionKey);
+            }
+
             Set(LockAttributes.HeartbeatAt, new AttributeValue { N = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) });
             if (lease is { } value)
             {

@@ -77,7 +77,8 @@ public sealed class InMemoryLockTable : ILockTable
             var renewed = current with
             {
                 RecordVersionNumber = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(),
-                LeaseDuration = request.LeaseDuration,
+                LeaseDuration = request.SessionKey is null ? request.LeaseDuration : LockSessions.HeldLeaseDuration,
+                SessionKey = request.SessionKey,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
                 Data = request.Data is { } data ? data.ToArray() : current.Data,
                 FencingToken = request.IssueNewFencingToken ? current.FencingToken + 1 : current.FencingToken,
@@ -115,6 +116,7 @@ public sealed class InMemoryLockTable : ILockTable
                 _records[id] = current with
                 {
                     IsReleased = true,
+                    SessionKey = null,
                     RecordVersionNumber = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(),
                     Data = request.Data is { } data ? data.ToArray() : current.Data,
                 };
@@ -198,7 +200,8 @@ public sealed class InMemoryLockTable : ILockTable
 
             var granted = new LockRecord(request.Key, request.OwnerName, request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(), (current?.FencingToken ?? 0) + 1)
             {
-                LeaseDuration = request.LeaseDuration,
+                LeaseDuration = request.SessionKey is null ? request.LeaseDuration : LockSessions.HeldLeaseDuration,
+                SessionKey = request.SessionKey,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
                 Data = NewData(request, current),
             };

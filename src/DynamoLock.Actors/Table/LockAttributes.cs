@@ -29,4 +29,7 @@ internal static class LockAttributes
 
     /// <summary>The holder's wall clock at its last write, epoch milliseconds (N); for display only.</summary>
     public const string HeartbeatAt = "heartbeatAt";
+
+    /// <summary>The key of the session a lock is held under (session mode); absent for locks heartbeated on their own.</summary>
+    public const string SessionKey = "sessionKey";
 }

@@ -23,6 +23,12 @@ public sealed record LockRecord(LockKey Key, string OwnerName, string RecordVers
     /// <summary>When DynamoDB's time-to-live may delete the record, if the table writes <c>expiresAt</c>.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
+    /// <summary>
+    /// The session the lock is held under (see <see cref="LockSessions"/>), or <see langword="null"/> for a lock its holder
+    /// heartbeats. A waiter watches a session-held lock's session record, not the lock's own version number.
+    /// </summary>
+    public string? SessionKey { get; init; }
+
     /// <summary>Whether the record currently grants the lock to someone (it is not released).</summary>
     public bool IsHeld => !IsReleased;
 

@@ -18,6 +18,13 @@ public sealed record AcquireLockRequest(LockKey Key, string OwnerName, TimeSpan?
     /// (its response was lost) then succeeds instead of mistaking the caller for someone else.
     /// </summary>
     public string? NewRecordVersionNumber { get; init; }
+
+    /// <summary>
+    /// The key of the session this lock is held under (session mode), or <see langword="null"/> for a lock heartbeated on
+    /// its own. A session-held record names its session and stores <see cref="LockSessions.HeldLeaseDuration"/> as its
+    /// lease, whatever <see cref="LeaseDuration"/> says; a write without a session removes the name.
+    /// </summary>
+    public string? SessionKey { get; init; }
 }
 
 /// <summary>Asks the table to renew a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>
@@ -50,6 +57,13 @@ public sealed record HeartbeatLockRequest(LockKey Key, string OwnerName, string 
     /// (its response was lost) then succeeds instead of mistaking the caller for someone else.
     /// </summary>
     public string? NewRecordVersionNumber { get; init; }
+
+    /// <summary>
+    /// The key of the session this lock is held under (session mode), or <see langword="null"/> for a lock heartbeated on
+    /// its own. A session-held record names its session and stores <see cref="LockSessions.HeldLeaseDuration"/> as its
+    /// lease, whatever <see cref="LeaseDuration"/> says; a heartbeat (a data write) of a session-held lock must name its session.
+    /// </summary>
+    public string? SessionKey { get; init; }
 }
 
 /// <summary>Asks the table to release a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>

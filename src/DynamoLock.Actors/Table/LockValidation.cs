@@ -90,6 +90,7 @@ internal static class LockValidation
         OwnerName(request.OwnerName);
         LeaseDuration(request.LeaseDuration);
         Data(request.Data);
+        SessionKey(request.SessionKey);
     }
 
     internal static void Validate(HeartbeatLockRequest request)
@@ -100,6 +101,20 @@ internal static class LockValidation
         RecordVersionNumber(request.RecordVersionNumber);
         LeaseDuration(request.LeaseDuration);
         Data(request.Data);
+        SessionKey(request.SessionKey);
+    }
+
+    /// <summary>A session key, when given, is a session record's key.</summary>
+    internal static void SessionKey(string? sessionKey)
+    {
+        if (sessionKey is not null)
+        {
+            LockKey.ValidateKey(sessionKey, nameof(sessionKey));
+            if (!LockSessions.IsSessionKey(sessionKey))
+            {
+                throw new ArgumentException($"The session key must start with '{LockSessions.KeyPrefix}' (got {HumanText.Key(sessionKey)}).", nameof(sessionKey));
+            }
+        }
     }
 
     internal static void Validate(ReleaseLockRequest request)

@@ -72,6 +72,7 @@ public sealed class RefusalKindTests : LockTestKit
         Assert.DoesNotContain("Actual value", refused.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain("00:00", refused.Reason, StringComparison.Ordinal);
         Assert.Equal(LockRefusalKind.InvalidRequest, Ask(new Acquire(string.Empty)).Kind);
+        Assert.Equal(LockRefusalKind.InvalidRequest, Ask(new Acquire(LockSessions.KeyPrefix + "node/1")).Kind);
 
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _client.TryAcquireAsync(string.Empty));
         var lease = await Assert.ThrowsAsync<ArgumentException>(() => _client.AcquireAsync("k", options: new AcquireOptions { LeaseDuration = TimeSpan.FromDays(30) }));

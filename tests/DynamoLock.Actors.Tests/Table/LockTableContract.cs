@@ -194,6 +194,70 @@ public abstract class LockTableContract
     }
 
     [Fact]
+    public async Task A_session_is_a_record_its_owner_heartbeats_and_a_waiter_expires_for_good()
+    {
+        // Sessions use the lock operations: create = acquire a fresh key, keep-alive = heartbeat, expire = release
+        // conditioned on the version the waiter watched. An expired session's next heartbeat fails.
+        var session = new LockKey(LockSessions.NewSessionKey("node-a"));
+        var created = await GrantAsync(session, "node-a");
+        var renewed = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(session, "node-a", created.RecordVersionNumber, Lease) { ReturnData = false })).Record;
+
+        // A waiter that watched the first version cannot expire the renewed session; one that watched the current one can.
+        Assert.IsType<ReleaseResult.NotHeld>(await Table.ReleaseAsync(new ReleaseLockRequest(session, "node-a", created.RecordVersionNumber)));
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(session, "node-a", renewed.RecordVersionNumber)));
+
+        var late = await Table.HeartbeatAsync(new HeartbeatLockRequest(session, "node-a", renewed.RecordVersionNumber, Lease) { ReturnData = false });
+        Assert.True(Assert.IsType<HeartbeatResult.Lost>(late).Current?.IsReleased);
+    }
+
+    [Fact]
+    public async Task A_session_held_lock_names_its_session_with_a_lease_no_session_unaware_client_would_ever_take_over()
+    {
+        var key = NewKey();
+        var session = LockSessions.NewSessionKey("node-a");
+
+        var granted = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(key, "node-a") with { SessionKey = session })).Record;
+        var stored = await Table.ReadAsync(key);
+
+        Assert.Equal((session, LockSessions.HeldLeaseDuration, 1L), (granted.SessionKey, granted.LeaseDuration, granted.FencingToken));
+        Assert.Equal((session, LockSessions.HeldLeaseDuration), (stored?.SessionKey, stored?.LeaseDuration));
+
+        // A data write names the session again and keeps the record session-held; one without it turns the lock back
+        // into a lock heartbeated on its own.
+        var withData = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(
+            new HeartbeatLockRequest(key, "node-a", granted.RecordVersionNumber, Lease) { Data = [1], SessionKey = session, ReturnData = false })).Record;
+        Assert.Equal((session, LockSessions.HeldLeaseDuration), (withData.SessionKey, withData.LeaseDuration));
+        Assert.Equal((session, LockSessions.HeldLeaseDuration), ((await Table.ReadAsync(key))?.SessionKey, (await Table.ReadAsync(key))?.LeaseDuration));
+        var perLock = Assert.IsType<HeartbeatResult.Renewed>(await Table.HeartbeatAsync(
+            new HeartbeatLockRequest(key, "node-a", withData.RecordVersionNumber, Lease))).Record;
+        Assert.Equal(((string?)null, (TimeSpan?)Lease), (perLock.SessionKey, perLock.LeaseDuration));
+        Assert.Null((await Table.ReadAsync(key))?.SessionKey);
+    }
+
+    [Fact]
+    public async Task A_session_held_lock_is_taken_over_on_its_version_and_released_without_its_session_name()
+    {
+        var key = NewKey();
+        var sessionA = LockSessions.NewSessionKey("node-a");
+        var sessionB = LockSessions.NewSessionKey("node-b");
+        var held = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(key, "node-a") with { SessionKey = sessionA })).Record;
+
+        Assert.Equal(sessionA, Assert.IsType<AcquireResult.Held>(await Table.TryAcquireAsync(Request(key, "node-b") with { SessionKey = sessionB })).Holder.SessionKey);
+        var taken = Assert.IsType<AcquireResult.Granted>(
+            await Table.TakeOverAsync(Request(key, "node-b") with { SessionKey = sessionB }, held.RecordVersionNumber)).Record;
+        Assert.Equal(("node-b", sessionB, 2L), (taken.OwnerName, taken.SessionKey, taken.FencingToken));
+
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "node-b", taken.RecordVersionNumber)));
+        var released = await Table.ReadAsync(key);
+        Assert.Equal((true, (string?)null), (released?.IsReleased, released?.SessionKey));
+
+        // Acquired again without a session: a lock heartbeated on its own, with the lease it asked for.
+        var again = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(key, "node-c"))).Record;
+        Assert.Equal(((string?)null, (TimeSpan?)Lease, 3L), (again.SessionKey, again.LeaseDuration, again.FencingToken));
+    }
+
+    [Fact]
     public async Task Taking_over_a_free_key_grants_it_whatever_version_was_observed()
     {
         var missing = NewKey();
@@ -392,6 +456,8 @@ public abstract class LockTableContract
         await AssertRejected<ArgumentException>("data", () => Table.TryAcquireAsync(Request(key, data: new byte[LockValidation.MaxDataBytes + 1])));
         await AssertRejected<ArgumentException>("recordVersionNumber", () => Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", "", Lease)));
         await AssertRejected<ArgumentException>("observedRecordVersionNumber", () => Table.TakeOverAsync(Request(key), ""));
+        await AssertRejected<ArgumentException>("sessionKey", () => Table.TryAcquireAsync(Request(key) with { SessionKey = "not/a/session" }));
+        await AssertRejected<ArgumentException>("sessionKey", () => Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", "v", Lease) { SessionKey = "" }));
         await AssertRejected<ArgumentOutOfRangeException>("pageSize", () => Table.ListAsync(new ListLocksRequest { PageSize = 0 }));
         await AssertRejected<ArgumentException>("continuationToken", () => Table.ListAsync(new ListLocksRequest { ContinuationToken = "not a token" }));
         Assert.Null(await Table.ReadAsync(key));
