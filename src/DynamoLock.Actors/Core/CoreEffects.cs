@@ -45,6 +45,9 @@ internal sealed record LogLine(CoreLogLevel Level, string Text) : CoreEffect;
 internal sealed record CountMetric(CoreMetric Metric, LockLossReason? Reason = null) : CoreEffect;
 
 /// <summary>A table call the core asks for.</summary>
+/// <summary>A session core's session changed: the interpreter tells the lock cores that hold or wait under it.</summary>
+internal sealed record SessionChanged(SessionState State) : CoreEffect;
+
 internal abstract record TableCall;
 
 /// <summary>Acquire (or, with <paramref name="TakeOverVersion"/>, take over the record last seen with that version).</summary>

@@ -52,3 +52,18 @@ internal sealed record ReadAnswered(long Op, LockRecord? Record) : CoreInput;
 
 /// <summary>A table call failed (<see cref="LockTableUnavailableException"/> is transient; its <c>OutcomeUnknown</c> says a write may have been applied).</summary>
 internal sealed record TableFailed(long Op, Exception Error) : CoreInput;
+
+/// <summary>Asks a session core for a session: it creates one unless it has one or is creating one.</summary>
+internal sealed record StartSessionInput : CoreInput
+{
+    public static readonly StartSessionInput Instance = new();
+}
+
+/// <summary>Ends a session core's session: no more heartbeats; its record is deleted when <paramref name="DeleteRecord"/> (only once no lock names it).</summary>
+internal sealed record CloseSessionInput(bool DeleteRecord) : CoreInput;
+
+/// <summary>Tells a lock core that its session changed (started, renewed after a gap, or lost): it re-checks what it holds or waits for.</summary>
+internal sealed record SessionChangedInput : CoreInput
+{
+    public static readonly SessionChangedInput Instance = new();
+}

@@ -143,3 +143,26 @@ internal struct WaiterQueue
         }
     }
 }
+
+/// <summary>A write and when its first attempt was sent (a holder's lease counts from then).</summary>
+internal sealed record PendingWrite<T>(T Request, TimeSpan FirstSentAt)
+{
+    /// <summary>Whether an attempt's outcome was unknown: the write may be applied, so it is retried as it was until answered.</summary>
+    public bool OutcomeUnknown { get; init; }
+}
+
+/// <summary>How the cores tell a passing table failure from a lasting one, and how long they wait before a retry.</summary>
+internal static class CoreRetries
+{
+    /// <summary>Whether <paramref name="error"/> may pass (throttling, a 5xx, a timeout, a dropped connection): worth retrying.</summary>
+    public static bool IsTransient(Exception error) =>
+        error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
+
+    /// <summary>Exponential from 100 ms, capped at the refresh interval, with ±20% jitter from the core's entropy.</summary>
+    public static TimeSpan Backoff(int attempt, LockCoreOptions options)
+    {
+        var exponential = TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 8)));
+        var capped = exponential < options.RefreshInterval ? exponential : options.RefreshInterval;
+        return capped * (0.8 + (options.Entropy.NextDouble() * 0.4));
+    }
+}

@@ -1161,15 +1161,9 @@ internal sealed class LockCore
     private static PendingWrite<T>? Unsettled<T>(PendingWrite<T>? write, Exception error) =>
         write is not null && (write.OutcomeUnknown || IsOutcomeUnknown(error)) ? write with { OutcomeUnknown = true } : null;
 
-    private static bool IsTransient(Exception error) =>
-        error is LockTableException { IsTransient: true } or TimeoutException or OperationCanceledException or HttpRequestException or IOException;
+    private static bool IsTransient(Exception error) => CoreRetries.IsTransient(error);
 
-    private TimeSpan Backoff(int attempt)
-    {
-        var exponential = TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 8)));
-        var capped = exponential < Options.RefreshInterval ? exponential : Options.RefreshInterval;
-        return capped * (0.8 + (Options.Entropy.NextDouble() * 0.4));
-    }
+    private TimeSpan Backoff(int attempt) => CoreRetries.Backoff(attempt, Options);
 
     // ---- Helpers ----------------------------------------------------------------------------------------------------
 
@@ -1273,13 +1267,6 @@ internal sealed class LockCore
         }
 
         Emit(new PublishEvent(lockEvent));
-    }
-
-    /// <summary>A write and when its first attempt was sent (a holder's lease counts from then).</summary>
-    private sealed record PendingWrite<T>(T Request, TimeSpan FirstSentAt)
-    {
-        /// <summary>Whether an attempt's outcome was unknown: the write may be applied, so it is retried as it was until answered.</summary>
-        public bool OutcomeUnknown { get; init; }
     }
 
     /// <summary>A record seen while waiting, and when the read that first returned its version was received.</summary>

@@ -63,13 +63,16 @@ internal sealed class CoreHarness
     }
 
     /// <summary>Runs <paramref name="call"/> on the table and returns the answer as the core's input (not fed).</summary>
-    public CoreInput Execute(CallTable call) => call.Call switch
+    public CoreInput Execute(CallTable call) => Execute(Table, call);
+
+    /// <summary>Runs <paramref name="call"/> on <paramref name="table"/> (whose tasks complete at once) and returns the answer as a core's input.</summary>
+    public static CoreInput Execute(InMemoryLockTable table, CallTable call) => call.Call switch
     {
-        AcquireCall { TakeOverVersion: null } m => new AcquireAnswered(call.Op, Table.TryAcquireAsync(m.Request).Result),
-        AcquireCall m => new AcquireAnswered(call.Op, Table.TakeOverAsync(m.Request, m.TakeOverVersion!).Result),
-        HeartbeatCall m => new HeartbeatAnswered(call.Op, Table.HeartbeatAsync(m.Request).Result),
-        ReleaseCall m => new ReleaseAnswered(call.Op, Table.ReleaseAsync(m.Request).Result),
-        ReadCall m => new ReadAnswered(call.Op, Table.ReadAsync(m.Key).Result),
+        AcquireCall { TakeOverVersion: null } m => new AcquireAnswered(call.Op, table.TryAcquireAsync(m.Request).Result),
+        AcquireCall m => new AcquireAnswered(call.Op, table.TakeOverAsync(m.Request, m.TakeOverVersion!).Result),
+        HeartbeatCall m => new HeartbeatAnswered(call.Op, table.HeartbeatAsync(m.Request).Result),
+        ReleaseCall m => new ReleaseAnswered(call.Op, table.ReleaseAsync(m.Request).Result),
+        ReadCall m => new ReadAnswered(call.Op, table.ReadAsync(m.Key).Result),
         _ => throw new InvalidOperationException(call.ToString()),
     };
 
@@ -98,7 +101,7 @@ internal sealed class CoreHarness
     }
 
     /// <summary>Readable, predictable version numbers: owner-1, owner-2, …</summary>
-    private sealed class CountingEntropy(string owner) : ILockCoreEntropy
+    internal sealed class CountingEntropy(string owner) : ILockCoreEntropy
     {
         private int _next;
 
