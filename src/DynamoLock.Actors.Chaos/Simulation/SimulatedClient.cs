@@ -154,7 +154,8 @@ internal sealed class SimClient(Node node, string name)
             options = options with { Data = SimulationRun.Counter(0), ReplaceData = false };
         }
 
-        Send(new AcquireInput(_me, options, Run.Timing(options)));
+        var timing = Run.Timing(options);
+        Send(new AcquireInput(_me, options, timing, node.UsesSessions ? node.SessionFor(timing.LeaseDuration!.Value) : null));
 
         // Now and then the requester dies while it waits: its wait must end (DeathWatch), whatever it was.
         if (Run.Chance(0.04))
@@ -215,7 +216,7 @@ internal sealed class SimClient(Node node, string name)
     private void HoldEnded()
     {
         var choice = Run.Random.NextDouble();
-        if (choice < 0.08 && !_heartbeatStopped && !Run.Quiet)
+        if (choice < 0.08 && !_heartbeatStopped && !Run.Quiet && !node.UsesSessions)
         {
             // Let it expire: the holder keeps working until it hears LockLost at its safe deadline.
             _heartbeatStopped = true;

@@ -6,7 +6,7 @@ namespace DynamoLock.Actors.Chaos.Simulation;
 /// A simulated process with a lock manager: one core per key created on demand, a few clients, its own clock rate, owner
 /// name (new on every restart, as a real process's default owner name is) and faults.
 /// </summary>
-internal sealed class Node(SimulationRun run, int id, double rate)
+internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSessions
 {
     public int Id { get; } = id;
 
@@ -26,6 +26,12 @@ internal sealed class Node(SimulationRun run, int id, double rate)
     public long PartitionedUntil { get; set; }
 
     public Dictionary<string, CoreHost> Cores { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The node's session cores, one per lease duration in use (session mode).</summary>
+    public Dictionary<TimeSpan, SessionHost> Sessions { get; } = [];
+
+    /// <summary>Whether this incarnation acquires its locks under sessions (decided at each start, so runs mix both modes).</summary>
+    public bool UsesSessions { get; private set; }
 
     public List<SimClient> Clients { get; } = [];
 
@@ -48,8 +54,15 @@ internal sealed class Node(SimulationRun run, int id, double rate)
         PausedUntil = 0;
         _entropy = new SimulatedEntropy(OwnerName, new Random(run.Random.Next()));
         Cores.Clear();
+        Sessions.Clear();
         Clients.Clear();
         Stopped.Clear();
+        UsesSessions = run.Options.Sessions switch
+        {
+            SessionUse.Never => false,
+            SessionUse.Always => true,
+            _ => run.Chance(0.5),
+        };
         for (var c = 1; c <= run.Options.ClientsPerNode; c++)
         {
             var client = new SimClient(this, $"{Process}/c{c}");
@@ -96,6 +109,15 @@ internal sealed class Node(SimulationRun run, int id, double rate)
         {
             _shutdown = null;
             _pendingRelease = null;
+
+            // The sessions end too; a session record is deleted only when no lock of this node may still name it.
+            var anyHeld = Cores.Values.Any(h => h.Core.State is not LockState.Idle);
+            foreach (var session in Sessions.Values.ToList())
+            {
+                // Scheduled, not stepped here: this runs inside a lock core's step, whose effects are still being read.
+                run.ScheduleOn(this, run.Now, () => run.Step(this, session, new CloseSessionInput(DeleteRecord: !anyHeld)));
+            }
+
             run.ScheduleOn(this, run.Now, stopped);
         }
     }
@@ -106,6 +128,7 @@ internal sealed class Node(SimulationRun run, int id, double rate)
         _pendingRelease = null;
         Alive = false;
         Cores.Clear();
+        Sessions.Clear();
         Clients.Clear();
     }
 
@@ -125,11 +148,36 @@ internal sealed class Node(SimulationRun run, int id, double rate)
                 return;
             }
 
-            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy)));
+            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this }));
             Cores[key] = host;
         }
 
         run.Step(this, host, input);
+    }
+
+    /// <summary>The session slot for <paramref name="lease"/>, its session core made on first use (not started until a lock needs it).</summary>
+    public SessionSlot SessionFor(TimeSpan lease)
+    {
+        if (!Sessions.TryGetValue(lease, out var host))
+        {
+            host = new SessionHost(run.NewSessionCore(lease, OwnerName, _entropy));
+            Sessions[lease] = host;
+        }
+
+        return host.Core.Slot;
+    }
+
+    /// <inheritdoc />
+    public bool IsLive(string sessionKey) =>
+        Sessions.Values.Any(s => s.Core.Slot.Current is { IsLive: true } current && current.Key == sessionKey);
+
+    /// <summary>A lock core needs the session for <paramref name="lease"/>: its core creates one unless it has one.</summary>
+    public void StartSession(TimeSpan lease)
+    {
+        if (Sessions.TryGetValue(lease, out var host))
+        {
+            run.Step(this, host, StartSessionInput.Instance);
+        }
     }
 
     /// <summary>A requester of this node stopped: every core that watches it hears so (DeathWatch).</summary>

@@ -28,7 +28,7 @@ internal sealed class SimulatedTable
     public long? LastWriteAt(string key) => _lastWriteAt.TryGetValue(key, out var at) ? at : null;
 
     /// <summary>Sends <paramref name="call"/> from <paramref name="host"/>; its outcome comes back to the core as an input, maybe.</summary>
-    public void Send(Node node, CoreHost host, long op, TableCall call)
+    public void Send(Node node, SimHost host, long op, TableCall call)
     {
         var run = _run;
         var write = call is not ReadCall;
@@ -129,12 +129,12 @@ internal sealed class SimulatedTable
     }
 
     /// <summary>Delivers an outcome to the core that asked, unless its node crashed, dropped that core, or is cut off now.</summary>
-    private void Answer(Node node, CoreHost host, long after, CoreInput outcome)
+    private void Answer(Node node, SimHost host, long after, CoreInput outcome)
     {
         var run = _run;
         run.ScheduleOn(node, run.Now + after, () =>
         {
-            if (node.Cores.GetValueOrDefault(host.Core.Key) != host)
+            if (!host.IsCurrentOn(node))
             {
                 return;
             }
@@ -163,8 +163,8 @@ internal sealed class SimulatedTable
 
     private static string Describe(TableCall call) => call switch
     {
-        AcquireCall a => $"acquire {a.Request.Key} new {a.Request.NewRecordVersionNumber}{(a.TakeOverVersion is { } v ? $" taking over {v}" : string.Empty)}",
-        HeartbeatCall h => $"heartbeat {h.Request.Key} {h.Request.RecordVersionNumber} -> {h.Request.NewRecordVersionNumber}{(h.Request.IssueNewFencingToken ? " (hand-off)" : string.Empty)}{(h.Request.Data is null ? string.Empty : " (data)")}",
+        AcquireCall a => $"acquire {a.Request.Key} new {a.Request.NewRecordVersionNumber}{(a.TakeOverVersion is { } v ? $" taking over {v}" : string.Empty)}{(a.Request.SessionKey is { } s ? $" under {s}" : string.Empty)}",
+        HeartbeatCall h => $"heartbeat {h.Request.Key} {h.Request.RecordVersionNumber} -> {h.Request.NewRecordVersionNumber}{(h.Request.IssueNewFencingToken ? " (hand-off)" : string.Empty)}{(h.Request.Data is null ? string.Empty : " (data)")}{(h.Request.SessionKey is { } s ? $" under {s}" : string.Empty)}",
         ReleaseCall r => $"release {r.Request.Key} {r.Request.RecordVersionNumber} -> {r.Request.NewRecordVersionNumber}",
         ReadCall r => $"read {r.Key}",
         _ => call.ToString(),
@@ -184,7 +184,7 @@ internal sealed class SimulatedTable
     };
 
     private static string Describe(LockRecord? record) =>
-        record is null ? "no record" : $"{record.OwnerName} {record.RecordVersionNumber} token {record.FencingToken}{(record.IsReleased ? " released" : string.Empty)}";
+        record is null ? "no record" : $"{record.OwnerName} {record.RecordVersionNumber} token {record.FencingToken}{(record.IsReleased ? " released" : string.Empty)}{(record.SessionKey is { } session ? $" under {session}" : string.Empty)}";
 
     private static long Op(CoreInput outcome) => outcome switch
     {

@@ -50,6 +50,9 @@ public sealed record SimulationOptions
     /// </summary>
     public double MaxClockRate { get; init; } = 1.14;
 
+    /// <summary>Which nodes hold their locks under sessions: by default each node's incarnation picks, so runs mix both modes.</summary>
+    public SessionUse Sessions { get; init; } = SessionUse.Mixed;
+
     /// <summary>Whether faults are injected (they always stop for the quiet period).</summary>
     public bool Faults { get; init; } = true;
 
@@ -58,4 +61,17 @@ public sealed record SimulationOptions
 
     /// <summary>Keep the cores' log lines and the faults in the result's trace (for <c>--trace</c>).</summary>
     public bool Trace { get; init; }
+}
+
+/// <summary>Which simulated nodes hold their locks under sessions (one heartbeat per node) rather than each on its own.</summary>
+public enum SessionUse
+{
+    /// <summary>Each node's incarnation picks at random, so a run mixes session-held and per-lock records.</summary>
+    Mixed,
+
+    /// <summary>No node uses sessions.</summary>
+    Never,
+
+    /// <summary>Every node uses sessions.</summary>
+    Always,
 }

@@ -188,7 +188,72 @@ internal sealed class SimulationRun
 
     internal bool Chance(double p) => _random.NextDouble() < p;
 
-    /// <summary>Runs one step of a core and carries out its effects (which only ever schedule, never step another core).</summary>
+    /// <summary>Runs one step of a core (a lock core or a session core) and carries out its effects.</summary>
+    internal void Step(Node node, SimHost host, CoreInput input)
+    {
+        switch (host)
+        {
+            case CoreHost core:
+                Step(node, core, input);
+                break;
+            case SessionHost session:
+                Step(node, session, input);
+                break;
+        }
+    }
+
+    /// <summary>Runs one step of a session core: its table calls and wake-ups, and its changes told to every lock core of the node.</summary>
+    internal void Step(Node node, SessionHost host, CoreInput input)
+    {
+        _steps++;
+        _effects.Clear();
+        host.Core.Step(input, node.Clock.Now(Now), _effects);
+        foreach (var effect in _effects)
+        {
+            switch (effect)
+            {
+                case CallTable call:
+                    _table.Send(node, host, call.Op, call.Call);
+                    break;
+                case WakeAt wake:
+                    ScheduleWake(node, host, wake.At);
+                    break;
+                case SessionChanged changed:
+                    if (Tracing)
+                    {
+                        Note($"{node.OwnerName} {host.Label}: generation {changed.State.Generation} {(changed.State.IsLive ? "live" : $"not live ({changed.State.LossReason})")}");
+                    }
+
+                    // The manager tells its lock actors (each in its own step, as messages).
+                    foreach (var key in node.Cores.Keys.ToList())
+                    {
+                        ScheduleOn(node, Now, () => node.Input(key, SessionChangedInput.Instance, create: false));
+                    }
+
+                    break;
+                case LogLine log when Tracing:
+                    Note($"{node.OwnerName} {host.Label} {log.Level}: {log.Text}");
+                    break;
+            }
+        }
+    }
+
+    private void ScheduleWake(Node node, SimHost host, TimeSpan? at)
+    {
+        var generation = ++host.WakeGeneration;
+        if (at is { } due)
+        {
+            ScheduleOn(node, node.Clock.VirtualAt(due), () =>
+            {
+                if (host.WakeGeneration == generation && host.IsCurrentOn(node))
+                {
+                    Step(node, host, WakeInput.Instance);
+                }
+            });
+        }
+    }
+
+    /// <summary>Runs one step of a lock core and carries out its effects (which only ever schedule, never step another core).</summary>
     internal void Step(Node node, CoreHost host, CoreInput input)
     {
         _steps++;
@@ -201,6 +266,10 @@ internal sealed class SimulationRun
                 case CallTable call:
                     CheckFreeingWriteAfterRevocation(node, host.Core.Key, call.Call);
                     _table.Send(node, host, call.Op, call.Call);
+                    break;
+                case SessionNeeded needed:
+                    var lease = needed.Slot.LeaseDuration;
+                    ScheduleOn(node, Now, () => node.StartSession(lease));
                     break;
                 case SendTo send:
                     CheckTruth(node, host, send.Message);
@@ -229,18 +298,7 @@ internal sealed class SimulationRun
                     host.Watched.Remove(who);
                     break;
                 case WakeAt wake:
-                    var generation = ++host.WakeGeneration;
-                    if (wake.At is { } at)
-                    {
-                        ScheduleOn(node, node.Clock.VirtualAt(at), () =>
-                        {
-                            if (host.WakeGeneration == generation && node.Cores.GetValueOrDefault(host.Core.Key) == host)
-                            {
-                                Step(node, host, WakeInput.Instance);
-                            }
-                        });
-                    }
-
+                    ScheduleWake(node, host, wake.At);
                     break;
                 case BecameIdle:
                     // The manager stops an idle key's actor: its core, timer and pending answers are gone.
@@ -265,7 +323,8 @@ internal sealed class SimulationRun
     {
         if (message is LockLost { Reason: LockLossReason.TakenOver } lost
             && _table.Peek(host.Core.Key) is { IsReleased: false } record
-            && string.Equals(record.OwnerName, node.OwnerName, StringComparison.Ordinal))
+            && string.Equals(record.OwnerName, node.OwnerName, StringComparison.Ordinal)
+            && !(record.SessionKey is { } session && _table.Peek(session) is null or { IsReleased: true }))
         {
             Violate("ghost-holder", $"{lost.Key}: {node.OwnerName} was told token {lost.FencingToken} was taken over, but the table shows it held by {node.OwnerName} itself (version {record.RecordVersionNumber}, token {record.FencingToken})");
         }
@@ -453,6 +512,10 @@ internal sealed class SimulationRun
             Mutation = _mutation,
         };
 
+    /// <summary>A session core for <paramref name="lease"/> on a node (the run's heartbeat interval and safety margin).</summary>
+    internal SessionCore NewSessionCore(TimeSpan lease, string ownerName, ILockCoreEntropy entropy) =>
+        new(new SessionSlot(lease), _options.HeartbeatInterval, _options.SafetyMargin, CoreOptions(ownerName, entropy));
+
     internal IReadOnlyList<string> Keys => _keys;
 
     internal SimulationOptions Options => _options;
@@ -475,15 +538,39 @@ internal sealed class SimulationRun
 /// <summary>A requester as the core sees it: a client in one of its lives (a stopped requester never comes back).</summary>
 internal sealed record SimRequester(string Client, int Life);
 
-/// <summary>One key's core on one node, with what its interpreter keeps beside it.</summary>
-internal sealed class CoreHost(LockCore core)
+/// <summary>A core on one node (a key's lock core, or a session core), with what its interpreter keeps beside it.</summary>
+internal abstract class SimHost
 {
-    public LockCore Core { get; } = core;
-
     public long WakeGeneration { get; set; }
-
-    public HashSet<SimRequester> Watched { get; } = [];
 
     /// <summary>A write of this core ended with an unknown outcome; its next read settles it (and is a fault target).</summary>
     public bool Settling { get; set; }
+
+    /// <summary>What the trace calls this core.</summary>
+    public abstract string Label { get; }
+
+    /// <summary>Whether this core still runs on <paramref name="node"/> (not dropped as idle, not gone with a crash).</summary>
+    public abstract bool IsCurrentOn(Node node);
+}
+
+/// <summary>One key's lock core on one node.</summary>
+internal sealed class CoreHost(LockCore core) : SimHost
+{
+    public LockCore Core { get; } = core;
+
+    public HashSet<SimRequester> Watched { get; } = [];
+
+    public override string Label => Core.Key;
+
+    public override bool IsCurrentOn(Node node) => node.Cores.GetValueOrDefault(Core.Key) == this;
+}
+
+/// <summary>One session core on one node (one per lease duration in use).</summary>
+internal sealed class SessionHost(SessionCore core) : SimHost
+{
+    public SessionCore Core { get; } = core;
+
+    public override string Label => $"session {Core.Key ?? "(none yet)"}";
+
+    public override bool IsCurrentOn(Node node) => node.Sessions.GetValueOrDefault(Core.Slot.LeaseDuration) == this;
 }

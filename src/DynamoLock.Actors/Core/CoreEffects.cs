@@ -45,6 +45,9 @@ internal sealed record LogLine(CoreLogLevel Level, string Text) : CoreEffect;
 internal sealed record CountMetric(CoreMetric Metric, LockLossReason? Reason = null) : CoreEffect;
 
 /// <summary>A table call the core asks for.</summary>
+/// <summary>A lock core needs <paramref name="Slot"/>'s session to be live before it can write: the interpreter starts it (<see cref="StartSessionInput"/>).</summary>
+internal sealed record SessionNeeded(SessionSlot Slot) : CoreEffect;
+
 /// <summary>A session core's session changed: the interpreter tells the lock cores that hold or wait under it.</summary>
 internal sealed record SessionChanged(SessionState State) : CoreEffect;
 

@@ -9,7 +9,7 @@ namespace DynamoLock.Actors.Core;
 internal abstract record CoreInput;
 
 /// <summary>A requester asks for the lock, with its options already resolved against the settings.</summary>
-internal sealed record AcquireInput(object From, AcquireOptions Options, LockTiming Timing) : CoreInput;
+internal sealed record AcquireInput(object From, AcquireOptions Options, LockTiming Timing, SessionSlot? Session = null) : CoreInput;
 
 /// <summary>A requester (the holder, or anyone giving the holder's fencing token) releases the lock, or a waiter withdraws.</summary>
 internal sealed record ReleaseInput(object From, long? FencingToken) : CoreInput;

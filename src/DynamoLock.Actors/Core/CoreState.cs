@@ -3,8 +3,11 @@ using DynamoLock.Actors.Table;
 namespace DynamoLock.Actors.Core;
 
 /// <summary>A local requester: who it is, what it asked for, and until when it waits (<see langword="null"/>: try once, or for ever).</summary>
-internal sealed class Requester(object reference, AcquireOptions options, LockTiming timing, TimeSpan? waitDeadline)
+internal sealed class Requester(object reference, AcquireOptions options, LockTiming timing, TimeSpan? waitDeadline, SessionSlot? session = null)
 {
+    /// <summary>The session this requester holds its lock under (session mode), or <see langword="null"/> for a lock heartbeated on its own.</summary>
+    public SessionSlot? Session { get; } = session;
+
     public object Ref { get; } = reference;
 
     public AcquireOptions Options { get; } = options;
@@ -32,6 +35,9 @@ internal sealed record Grant(Requester Requester, string RecordVersionNumber, lo
     // TimeSpan.MaxValue for none: a TimeSpan? is twice the size, in every held lock.
     private readonly TimeSpan _retryAt = TimeSpan.MaxValue;
 
+    /// <summary>The generation of the session a session-held grant was written under: it is trusted while that session is.</summary>
+    public long SessionGeneration { get; init; }
+
     /// <summary>Whether the holder was already told <see cref="LockLost"/> (Revoked) because its lock is being released without its asking.</summary>
     public bool Revoked { get; init; }
 
@@ -44,13 +50,18 @@ internal sealed record Grant(Requester Requester, string RecordVersionNumber, lo
 
     /// <summary>Until when the holder may trust the lock: <c>LastWriteSentAt + lease - safetyMargin</c>; <see langword="null"/> for fail-closed locks.</summary>
     public TimeSpan? SafeDeadline(LockCoreMutation mutation) =>
-        mutation == LockCoreMutation.NoSafetyMargin
-            ? LastWriteSentAt + Requester.Timing.LeaseDuration
-            : LastWriteSentAt + Requester.Timing.SafeDuration;
+        Requester.Session is { } session
+            ? session.Current is { IsLive: true } current && current.Generation == SessionGeneration ? current.SafeDeadline : TimeSpan.Zero
+            : mutation == LockCoreMutation.NoSafetyMargin
+                ? LastWriteSentAt + Requester.Timing.LeaseDuration
+                : LastWriteSentAt + Requester.Timing.SafeDuration;
 
-    /// <summary>When the next heartbeat is due: a retry's time, else one heartbeat interval after the last write; none when stopped or fail-closed.</summary>
+    /// <summary>
+    /// When the next heartbeat is due: a retry's time, else one heartbeat interval after the last write; none when
+    /// stopped, fail-closed, or held under a session (whose one heartbeat renews every lock held under it).
+    /// </summary>
     public TimeSpan? HeartbeatDueAt(bool stopped) =>
-        stopped ? null : RetryAt ?? LastWriteSentAt + Requester.Timing.HeartbeatInterval;
+        stopped ? null : RetryAt ?? (Requester.Session is null ? LastWriteSentAt + Requester.Timing.HeartbeatInterval : null);
 }
 
 /// <summary>

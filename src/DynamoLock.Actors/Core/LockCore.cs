@@ -56,6 +56,14 @@ internal sealed class LockCore
 
     // Waiting.
     private Observation? _observed;
+
+    // Waiting on a session-held lock: its session record as first seen with its version, and what is in flight for it.
+    private Observation? _sessionObserved;
+    private SessionStep _sessionStep;
+
+    // Acquiring in session mode before the session is live; and the session generation the write in flight names.
+    private bool _awaitingSession;
+    private long _writeGeneration;
     private Exception? _lastTableError;
     private string? _takeOverVersion;
     private bool _yieldToOtherNodes;
@@ -91,6 +99,13 @@ internal sealed class LockCore
         Renew,
         HandOff,
         StoreData,
+    }
+
+    private enum SessionStep
+    {
+        None,
+        Reading,
+        Expiring,
     }
 
     public string Key { get; }
@@ -154,8 +169,17 @@ internal sealed class LockCore
             case AcquireAnswered m when m.Op == _op && State == LockState.Acquiring:
                 OnAcquireAnswered(m.Result);
                 break;
+            case ReadAnswered m when m.Op == _op && State == LockState.Waiting && _sessionStep == SessionStep.Reading:
+                OnSessionRead(m.Record);
+                break;
             case ReadAnswered m when m.Op == _op && State == LockState.Waiting:
                 OnReadAnswered(m.Record);
+                break;
+            case ReleaseAnswered m when m.Op == _op && State == LockState.Waiting && _sessionStep == SessionStep.Expiring:
+                OnSessionExpiryAnswered(m.Result);
+                break;
+            case SessionChangedInput:
+                OnSessionChanged();
                 break;
             case HeartbeatAnswered m when m.Op == _op && State == LockState.Renewing:
                 OnHeartbeatAnswered(m.Result);
@@ -199,7 +223,9 @@ internal sealed class LockCore
         Consider(_waiters.EarliestDeadline);
         if (_grant is { } grant && State is LockState.Held or LockState.Renewing)
         {
-            Consider(grant.SafeDeadline(Mutation));
+            // A session-held lock has no timer of its own: its session's core wakes for the session's deadline and
+            // tells the lock (SessionChangedInput) when the session is lost.
+            Consider(grant.Requester.Session is null ? grant.SafeDeadline(Mutation) : null);
             Consider(State == LockState.Held ? grant.HeartbeatDueAt(_heartbeatStopped) : null);
             Consider(_revokedAt != Never && _releaseRequested && State == LockState.Held ? _revokedAt + grant.Requester.Timing.SafetyMargin : null);
         }
@@ -214,6 +240,14 @@ internal sealed class LockCore
     }
 
     private static TimeSpan? Maybe(TimeSpan at) => at == Never ? null : at;
+
+    /// <summary>Asks for one table call; its answer is the only one the core takes from now on (answers carry their op).</summary>
+    private void Call(TableCall call)
+    {
+        // Whatever was asked of a session record before, this call's answer is not about it.
+        _sessionStep = SessionStep.None;
+        Emit(new CallTable(++_op, call));
+    }
 
     private void Emit(CoreEffect effect) => _out.Add(effect);
 
@@ -308,7 +342,9 @@ internal sealed class LockCore
     {
         if (_grant is { } grant && State is LockState.Held or LockState.Renewing && grant.SafeDeadline(Mutation) is { } deadline && deadline <= _now)
         {
-            Lose(LockLossReason.LeaseExpired, null);
+            // Held under a session: lost with it, for the session's reason (a waiter expired it: TakenOver).
+            var session = grant.Requester.Session?.Current;
+            Lose(session is { Generation: var generation, LossReason: { } reason } && generation == grant.SessionGeneration ? reason : LockLossReason.LeaseExpired, null);
         }
     }
 
@@ -351,7 +387,7 @@ internal sealed class LockCore
         }
 
         TimeSpan? deadline = m.Options.WaitTimeout > TimeSpan.Zero ? _now + m.Options.WaitTimeout : null;
-        _waiters.Add(new Requester(m.From, m.Options, m.Timing, deadline));
+        _waiters.Add(new Requester(m.From, m.Options, m.Timing, deadline, m.Session));
         Emit(new WatchRequester(m.From));
         if (State == LockState.Idle)
         {
@@ -424,10 +460,19 @@ internal sealed class LockCore
             return;
         }
 
+        if (_grant!.Requester.Session is not null)
+        {
+            // A session-held lock is renewed by its session, never on its own: it cannot be left to expire while the
+            // node lives. (Turning it into a lock of its own takes a write whose landing the holder cannot time: the
+            // record would expire on a lease the holder does not yet count.)
+            Send(m.From, new LockNotHeld(Key, LockRefusalKind.InvalidRequest, "The lock is held under a session, which renews it with every other lock of the node; release it instead, or acquire it without a session to let it expire."));
+            return;
+        }
+
         // The lock is left to expire: no more writes; the holder hears LockLost(LeaseExpired) at its safe deadline,
         // before a waiter elsewhere can take it over after the lease.
         _heartbeatStopped = true;
-        Send(m.From, new LockHeartbeatStopped(Key, _grant!.FencingToken));
+        Send(m.From, new LockHeartbeatStopped(Key, _grant.FencingToken));
     }
 
     private void OnRequesterStopped(object who)
@@ -493,11 +538,11 @@ internal sealed class LockCore
                 Send(grant.Requester.Ref, new LockLost(Key, grant.FencingToken, LockLossReason.Revoked));
             }
 
-            Emit(new CallTable(++_op, new ReleaseCall(new ReleaseLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber)
+            Call(new ReleaseCall(new ReleaseLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber)
             {
                 DeleteRecord = grant.Requester.Options.DeleteOnRelease,
                 NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
-            })));
+            }));
             Unhold();
         }
 
@@ -526,10 +571,26 @@ internal sealed class LockCore
             return;
         }
 
-        var op = ++_op;
         if (_acquireWrite is null || Mutation == LockCoreMutation.NewVersionPerRetry)
         {
             var writeFor = _acquireWrite is null ? front! : _writeFor!;
+            string? sessionKey = null;
+            if (writeFor.Session is { } slot)
+            {
+                // Session mode: the write names the live session, and no lock may name a session before it exists.
+                var session = slot.Current;
+                if (!session.IsLive)
+                {
+                    _awaitingSession = true;
+                    Emit(new SessionNeeded(slot));
+                    Become(LockState.Acquiring);
+                    return;
+                }
+
+                sessionKey = session.Key;
+                _writeGeneration = session.Generation;
+            }
+
             _writeFor = writeFor;
             _acquireWriteTakeOver = _acquireWrite is null ? _takeOverVersion : _acquireWriteTakeOver;
             _acquireWrite = new PendingWrite<AcquireLockRequest>(
@@ -538,11 +599,13 @@ internal sealed class LockCore
                     Data = writeFor.Options.Data,
                     ReplaceData = writeFor.Options.ReplaceData,
                     NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+                    SessionKey = sessionKey,
                 },
                 _acquireWrite?.FirstSentAt ?? _now);
         }
 
-        Emit(new CallTable(op, new AcquireCall(_acquireWrite.Request, _acquireWriteTakeOver)));
+        _awaitingSession = false;
+        Call(new AcquireCall(_acquireWrite.Request, _acquireWriteTakeOver));
         Become(LockState.Acquiring);
     }
 
@@ -585,9 +648,18 @@ internal sealed class LockCore
                 // The observation survives between try-once requests (an Akka lease's retried Acquire()), so a record
                 // seen unchanged for a full lease since an earlier attempt is taken over now.
                 Observe(held.Holder);
-                if (_waiters.Count > 0 && IsAbandoned(held.Holder))
+                if (_waiters.Count > 0 && (IsAbandoned(held.Holder) || IsOwnOrphan(held.Holder)))
                 {
                     TakeOver(held.Holder);
+                    return;
+                }
+
+                if (IsSessionHeld(held.Holder))
+                {
+                    // Held under a session: its session record says whether it is alive; even a try-once requester
+                    // gets that look (an expired or abandoned session's lock is taken over now).
+                    Become(LockState.Waiting);
+                    ReadSession();
                     return;
                 }
 
@@ -605,8 +677,23 @@ internal sealed class LockCore
     }
 
     /// <summary>Whether a grant for <paramref name="requester"/> by a write sent at <paramref name="sentAt"/> came back after its safe deadline.</summary>
-    private bool IsLate(Requester requester, TimeSpan sentAt) =>
-        requester.Timing.SafeDuration is { } safe && sentAt + safe <= _now && Mutation != LockCoreMutation.GrantAfterSafeDeadline;
+    private bool IsLate(Requester requester, TimeSpan sentAt)
+    {
+        if (requester.Session is { } slot)
+        {
+            // Held under a session, a grant is trusted while the session its write named is (same generation, live,
+            // before its safe deadline); the session's heartbeats may have moved that deadline since the write was sent.
+            if (Mutation == LockCoreMutation.SessionGrantAfterDeadline)
+            {
+                _writeGeneration = slot.Current.Generation;
+                return false;
+            }
+
+            return !slot.Current.Trusts(_writeGeneration, _now);
+        }
+
+        return requester.Timing.SafeDuration is { } safe && sentAt + safe <= _now && Mutation != LockCoreMutation.GrantAfterSafeDeadline;
+    }
 
     /// <summary>Releases a record granted to nobody (its requester left, or the grant came too late), then serves the queue.</summary>
     private void GiveBack(string recordVersionNumber, long fencingToken)
@@ -618,7 +705,9 @@ internal sealed class LockCore
 
     private void TakeOver(LockRecord record)
     {
-        Log(CoreLogLevel.Info, $"Lock {HumanText.Key(Key)} held by '{record.OwnerName}' was not renewed for its lease of {HumanText.Duration(record.LeaseDuration ?? TimeSpan.Zero)}; taking it over.");
+        Log(CoreLogLevel.Info, IsSessionHeld(record)
+            ? $"Lock {HumanText.Key(Key)} held by '{record.OwnerName}' under session {HumanText.Key(record.SessionKey)}, which has expired; taking it over."
+            : $"Lock {HumanText.Key(Key)} held by '{record.OwnerName}' was not renewed for its lease of {HumanText.Duration(record.LeaseDuration ?? TimeSpan.Zero)}; taking it over.");
         _takeOverVersion = record.RecordVersionNumber;
         StartAcquire();
     }
@@ -659,7 +748,7 @@ internal sealed class LockCore
             return;
         }
 
-        Emit(new CallTable(++_op, new ReadCall(LockKey)));
+        Call(new ReadCall(LockKey));
     }
 
     private void OnReadAnswered(LockRecord? record)
@@ -674,11 +763,16 @@ internal sealed class LockCore
             _takeOverVersion = null;
             StartAcquire();
         }
+        else if (IsOwnOrphan(record))
+        {
+            Observe(record);
+            TakeOver(record);
+        }
         else if (_observed is null || _observed.Record.RecordVersionNumber != record.RecordVersionNumber)
         {
             // A changed version number means the holder is alive (or changed): the observation starts again.
             Observe(record);
-            ScheduleRefresh();
+            ReadSessionOrRefresh(record);
         }
         else if (IsAbandoned(record))
         {
@@ -686,12 +780,135 @@ internal sealed class LockCore
         }
         else
         {
+            ReadSessionOrRefresh(record);
+        }
+    }
+
+    // ---- Waiting on a session-held lock -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Whether <paramref name="record"/> was left by this very core under one of this node's live sessions: a write it
+    /// moved past (a loss, a requester that left) that landed after all. This node's heartbeats would keep it held for
+    /// ever, and no holder anywhere trusts it (this core alone writes this key for this node, and it ignores answers to
+    /// writes it moved past), so it is taken over at once.
+    /// </summary>
+    private bool IsOwnOrphan(LockRecord record) =>
+        record is { IsReleased: false, SessionKey: { } session }
+        && string.Equals(record.OwnerName, Options.OwnerName, StringComparison.Ordinal)
+        && Options.OwnSessions?.IsLive(session) == true;
+
+    private bool IsSessionHeld(LockRecord record) =>
+        record is { IsReleased: false, SessionKey: not null } && Mutation != LockCoreMutation.TakeOverWithoutExpiringSession;
+
+    private void ReadSessionOrRefresh(LockRecord record)
+    {
+        if (IsSessionHeld(record))
+        {
+            ReadSession();
+        }
+        else
+        {
             ScheduleRefresh();
         }
     }
 
+    /// <summary>Reads the session record of the observed session-held lock.</summary>
+    private void ReadSession()
+    {
+        Call(new ReadCall(new LockKey(_observed!.Record.SessionKey!)));
+        _sessionStep = SessionStep.Reading;
+    }
+
+    /// <summary>
+    /// The observed lock's session record: gone or expired, the lock is taken over now; the same version for the
+    /// session's lease plus the drift allowance since it was first received, the session is expired first; else the
+    /// waiter looks again after a refresh.
+    /// </summary>
+    private void OnSessionRead(LockRecord? session)
+    {
+        _sessionStep = SessionStep.None;
+        _attempt = 0;
+        var lockRecord = _observed!.Record;
+        if (_waiters.Count == 0)
+        {
+            Become(LockState.Idle);
+        }
+        else if (session is null || session.IsReleased)
+        {
+            TakeOver(lockRecord);
+        }
+        else if (_sessionObserved is null || _sessionObserved.Record.RecordVersionNumber != session.RecordVersionNumber)
+        {
+            _sessionObserved = new Observation(session, _now);
+            StillHeld(lockRecord);
+        }
+        else if (session.LeaseDuration is { } lease && _now - _sessionObserved.ReceivedAt >= Needed(lease))
+        {
+            Log(CoreLogLevel.Info, $"Session {HumanText.Key(session.Key.Key)} of '{session.OwnerName}' was not renewed for its lease of {HumanText.Duration(lease)}; expiring it.");
+            Call(new ReleaseCall(new ReleaseLockRequest(session.Key, session.OwnerName, session.RecordVersionNumber)
+            {
+                NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+            }));
+            _sessionStep = SessionStep.Expiring;
+        }
+        else
+        {
+            StillHeld(lockRecord);
+        }
+    }
+
+    private void OnSessionExpiryAnswered(ReleaseResult result)
+    {
+        _sessionStep = SessionStep.None;
+        var lockRecord = _observed!.Record;
+        if (result is ReleaseResult.NotHeld { Current: { IsReleased: false } renewed })
+        {
+            // A heartbeat of the session landed first: it is alive, and watched again from its new version.
+            _sessionObserved = new Observation(renewed, _now);
+            StillHeld(lockRecord);
+            return;
+        }
+
+        // Expired by this write (or by another waiter, or deleted): the lock is free to take over.
+        TakeOver(lockRecord);
+    }
+
+    /// <summary>The observed lock is held and alive: try-once requesters are answered, the others look again after a refresh.</summary>
+    private void StillHeld(LockRecord lockRecord)
+    {
+        FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, HeldBy(lockRecord));
+        if (_waiters.Count == 0)
+        {
+            Become(LockState.Idle);
+            return;
+        }
+
+        ScheduleRefresh();
+    }
+
+    private void OnSessionChanged()
+    {
+        // A loss of the session a lock is held under was handled by the deadline check at the start of the step.
+        if (State != LockState.Acquiring || !_awaitingSession)
+        {
+            return;
+        }
+
+        var front = _waiters.First;
+        if (front?.Session?.Current is { IsLive: false, Problem: { } problem })
+        {
+            _awaitingSession = false;
+            FailWaiters(_ => true, TableRefusal(problem));
+            Become(LockState.Idle);
+            return;
+        }
+
+        StartAcquire();
+    }
+
     private void OnReadFailed(Exception error)
     {
+        _sessionStep = SessionStep.None;
         if (!IsTransient(error))
         {
             LogTableError("Reading", error);
@@ -709,6 +926,10 @@ internal sealed class LockCore
         _observed = _observed?.Record.RecordVersionNumber == record.RecordVersionNumber
             ? _observed with { Record = record }
             : new Observation(record, _now);
+        if (_sessionObserved is { } session && session.Record.Key.Key != record.SessionKey)
+        {
+            _sessionObserved = null;
+        }
     }
 
     /// <summary>Whether <paramref name="record"/> has been seen unchanged for its full lease plus the drift allowance since the first read that returned it.</summary>
@@ -719,14 +940,28 @@ internal sealed class LockCore
             return false;
         }
 
-        var needed = Mutation switch
+        if (record.SessionKey is not null)
         {
-            LockCoreMutation.IgnoreDriftAllowance => lease,
-            LockCoreMutation.TakeOverAfterHalfLease => lease / 2,
-            _ => lease + Options.DriftAllowance,
-        };
-        return _now - observed.ReceivedAt >= needed;
+            // A session-held record's version does not change while it is held: only its session tells. (The mutation
+            // treats it as heartbeated on its own, with the waiter's own lease.)
+            if (Mutation != LockCoreMutation.TakeOverWithoutExpiringSession || _waiters.First?.Timing.LeaseDuration is not { } own)
+            {
+                return false;
+            }
+
+            lease = own;
+        }
+
+        return _now - observed.ReceivedAt >= Needed(lease);
     }
+
+    /// <summary>How long a version must be seen unchanged before its holder is taken for gone: its lease plus the drift allowance.</summary>
+    private TimeSpan Needed(TimeSpan lease) => Mutation switch
+    {
+        LockCoreMutation.IgnoreDriftAllowance => lease,
+        LockCoreMutation.TakeOverAfterHalfLease => lease / 2,
+        _ => lease + Options.DriftAllowance,
+    };
 
     private void ScheduleRefresh()
     {
@@ -735,10 +970,12 @@ internal sealed class LockCore
         // never further apart than the interval a user configured.
         var delay = _yieldToOtherNodes ? Options.RefreshInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
         _yieldToOtherNodes = false;
-        if (_observed is { Record.LeaseDuration: { } lease } observed)
+        // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh: the
+        // session's, for a session-held lock.
+        var watched = _observed is { Record.SessionKey: not null } ? _sessionObserved : _observed;
+        if (watched is { Record.LeaseDuration: { } lease })
         {
-            // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh.
-            var untilAbandoned = observed.ReceivedAt + lease + Options.DriftAllowance - _now;
+            var untilAbandoned = watched.ReceivedAt + lease + Options.DriftAllowance - _now;
             if (untilAbandoned < delay)
             {
                 delay = untilAbandoned < TimeSpan.Zero ? TimeSpan.Zero : untilAbandoned;
@@ -757,8 +994,9 @@ internal sealed class LockCore
             _runStartedAt = sentAt;
         }
 
-        _grant = new Grant(holder, recordVersionNumber, fencingToken, data, sentAt);
+        _grant = new Grant(holder, recordVersionNumber, fencingToken, data, sentAt) { SessionGeneration = holder.Session is null ? 0 : _writeGeneration };
         _observed = null;
+        _sessionObserved = null;
         _heartbeatStopped = false;
         _revokedAt = Never;
         if (!_countedAsHeld)
@@ -822,7 +1060,7 @@ internal sealed class LockCore
             }
 
             var next = _waiters.First;
-            if (next is not null && !_shuttingDown && KeepsLocalRun())
+            if (next is not null && !_shuttingDown && KeepsLocalRun() && next.Session?.Current.IsLive != false)
             {
                 StartHeartbeat(RenewKind.HandOff, next);
             }
@@ -863,11 +1101,20 @@ internal sealed class LockCore
 
         // A requester that asked to keep stored data (ReplaceData = false) still stores its data on an empty record.
         var handOffData = kind == RenewKind.HandOff && (writeFor.Options.ReplaceData || grant.Data.IsEmpty) ? writeFor.Options.Data : null;
+        string? sessionKey = null;
+        if (writeFor.Session?.Current is { } session)
+        {
+            // Held (or handed on) under a session: the write names it, as a data write must to keep the record session-held.
+            sessionKey = session.Key;
+            _writeGeneration = session.Generation;
+        }
+
         var request = new HeartbeatLockRequest(LockKey, Options.OwnerName, grant.RecordVersionNumber, writeFor.Timing.LeaseDuration)
         {
             Data = _dataInFlight ?? handOffData,
             IssueNewFencingToken = kind == RenewKind.HandOff,
             NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
+            SessionKey = sessionKey,
 
             // The holder knows the data: what it had, or what this write sets. Reading up to 384 KiB back is waste.
             ReturnData = false,
@@ -878,7 +1125,7 @@ internal sealed class LockCore
 
     private void SendHeartbeat()
     {
-        Emit(new CallTable(++_op, new HeartbeatCall(_heartbeatWrite!.Request)));
+        Call(new HeartbeatCall(_heartbeatWrite!.Request));
         Become(LockState.Renewing);
     }
 
@@ -1054,7 +1301,7 @@ internal sealed class LockCore
                 NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
             };
         _releaseWrite = request;
-        Emit(new CallTable(++_op, new ReleaseCall(request)));
+        Call(new ReleaseCall(request));
         Become(LockState.Releasing);
     }
 
@@ -1071,7 +1318,9 @@ internal sealed class LockCore
 
     private void OnReleaseFailed(Exception error)
     {
-        if (IsTransient(error) && ++_attempt < MaxReleaseAttempts)
+        // A session-held record never expires while this node's session lives: its release is retried until the table
+        // answers, else every waiter elsewhere would wait for the node to stop.
+        if (IsTransient(error) && (++_attempt < MaxReleaseAttempts || _grant!.Requester.Session is not null))
         {
             _retryAt = _now + Backoff(_attempt);
             return;
@@ -1214,8 +1463,9 @@ internal sealed class LockCore
     private void AfterWaiterLeft(Requester waiter)
     {
         UnwatchIfGone(waiter.Ref);
-        if (_waiters.Count == 0 && State == LockState.Waiting)
+        if (_waiters.Count == 0 && (State == LockState.Waiting || (State == LockState.Acquiring && _awaitingSession)))
         {
+            _awaitingSession = false;
             Become(LockState.Idle);
         }
     }

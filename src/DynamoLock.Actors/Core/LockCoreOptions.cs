@@ -9,12 +9,22 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// <summary>Deliberate protocol breaks, for the simulator's proof that it catches them. Never set outside it.</summary>
     public LockCoreMutation Mutation { get; init; } = LockCoreMutation.None;
 
+    /// <summary>This node's sessions, so that a core can recognise a record its own node left under one of them; <see langword="null"/> where the node has none.</summary>
+    public IOwnSessions? OwnSessions { get; init; }
+
     /// <summary>The core options of <paramref name="settings"/>.</summary>
     public static LockCoreOptions From(DynamoLockSettings settings) =>
         new(settings.OwnerName, settings.RefreshInterval, settings.DriftAllowance, settings.MaxLocalHandOffs, settings.IdleTimeout);
 }
 
 /// <summary>Where the core's record version numbers and jitter come from.</summary>
+/// <summary>The sessions this node (its lock manager) runs now.</summary>
+internal interface IOwnSessions
+{
+    /// <summary>Whether <paramref name="sessionKey"/> is the key of one of this node's sessions, live now.</summary>
+    bool IsLive(string sessionKey);
+}
+
 internal interface ILockCoreEntropy
 {
     /// <summary>A record version number no other write uses.</summary>
@@ -57,4 +67,13 @@ internal enum LockCoreMutation
 
     /// <summary>The holder keeps its lock for the whole lease, with no safety margin.</summary>
     NoSafetyMargin,
+
+    /// <summary>A session-held grant is bound to the session live when its answer arrives, not the one its write named, and is never late.</summary>
+    SessionGrantAfterDeadline,
+
+    /// <summary>A lost session is revived (its record taken back, its generation kept) instead of replaced by a new one.</summary>
+    RenewExpiredSession,
+
+    /// <summary>A waiter treats a session-held lock like a lock heartbeated on its own (its version unchanged for a lease) and never expires the session.</summary>
+    TakeOverWithoutExpiringSession,
 }

@@ -33,6 +33,7 @@ internal sealed class SessionCore
     private PendingWrite<AcquireLockRequest>? _create;
     private PendingWrite<HeartbeatLockRequest>? _heartbeat;
     private bool _closeAfterHeartbeat;
+    private bool _reviving;
     private bool _deleteOnClose;
 
     /// <summary>A session core for <paramref name="slot"/>'s lease, heartbeated every <paramref name="heartbeatInterval"/>.</summary>
@@ -178,6 +179,7 @@ internal sealed class SessionCore
 
     private void Create()
     {
+        _reviving = false;
         _key = new LockKey(LockSessions.KeyPrefix + Options.OwnerName + "/" + Options.Entropy.NextRecordVersionNumber());
         _version = null;
         _heartbeat = null;
@@ -189,7 +191,7 @@ internal sealed class SessionCore
         SendCreate();
     }
 
-    private void SendCreate() => Emit(new CallTable(++_op, new AcquireCall(_create!.Request, null)));
+    private void SendCreate() => Emit(new CallTable(++_op, new AcquireCall(_create!.Request, _reviving ? _version : null)));
 
     private void OnCreated(AcquireResult result)
     {
@@ -216,6 +218,13 @@ internal sealed class SessionCore
         _version = granted.Record.RecordVersionNumber;
         _lastSentAt = sentAt;
         Phase = SessionPhase.Live;
+        if (_reviving)
+        {
+            _reviving = false;
+            Publish(State with { IsLive = true, SafeDeadline = deadline });
+            return;
+        }
+
         Publish(new SessionState(_key!.Key, State.Generation + 1, true, deadline));
         Log(CoreLogLevel.Info, $"Session {HumanText.Key(_key.Key)} started (lease {HumanText.Duration(Slot.LeaseDuration)}).");
     }
@@ -296,6 +305,20 @@ internal sealed class SessionCore
     /// <summary>Ends the session for good (its locks are lost with it) and creates the next one.</summary>
     private void Lose(LockLossReason reason)
     {
+        if (Options.Mutation == LockCoreMutation.RenewExpiredSession && _version is not null)
+        {
+            // The bug this mutation stands for: the session is taken back (even from a waiter that expired it) and its
+            // locks are never told.
+            _reviving = true;
+            _heartbeat = null;
+            _create = new PendingWrite<AcquireLockRequest>(
+                new AcquireLockRequest(_key!, Options.OwnerName, Slot.LeaseDuration) { NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber() },
+                _now);
+            Phase = SessionPhase.Creating;
+            SendCreate();
+            return;
+        }
+
         Log(CoreLogLevel.Warning, $"Session {HumanText.Key(_key!.Key)} lost: {reason}; every lock held under it is lost.");
         Count(CoreMetric.Loss, reason);
         _retryAt = Never;

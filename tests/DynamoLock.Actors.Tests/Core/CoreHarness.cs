@@ -11,11 +11,11 @@ internal sealed class CoreHarness
 {
     private readonly List<CoreEffect> _effects = [];
 
-    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a")
+    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null)
     {
         Settings = settings ?? Actors.LockTestKit.FastSettings(owner);
         Table = table ?? new InMemoryLockTable();
-        Core = new LockCore(Key, new LockKey(Key), LockCoreOptions.From(Settings) with { Entropy = new CountingEntropy(owner) });
+        Core = new LockCore(Key, new LockKey(Key), LockCoreOptions.From(Settings) with { Entropy = new CountingEntropy(owner + "-core"), OwnSessions = ownSessions });
         Core.Start(Now, _effects);
         Take();
     }
@@ -45,11 +45,14 @@ internal sealed class CoreHarness
         return Take();
     }
 
-    public List<CoreEffect> Acquire(object requester, AcquireOptions? options = null)
+    public List<CoreEffect> Acquire(object requester, AcquireOptions? options = null, SessionSlot? session = null)
     {
         var resolved = options ?? AcquireOptions.Default;
-        return Step(new AcquireInput(requester, resolved, Settings.ResolveTiming(resolved)));
+        return Step(new AcquireInput(requester, resolved, Settings.ResolveTiming(resolved), session));
     }
+
+    /// <summary>Moves the clock to <paramref name="at"/> (never back).</summary>
+    public void AdvanceTo(TimeSpan at) => Now = at > Now ? at : Now;
 
     /// <summary>Runs the oldest pending call on the table and feeds its answer; returns that step's effects.</summary>
     public List<CoreEffect> Answer() => Step(Execute(TakePending()));

@@ -41,6 +41,9 @@ internal sealed class SessionHarness
 
     public void Advance(TimeSpan by) => Now += by;
 
+    /// <summary>Moves the clock to <paramref name="at"/> (never back).</summary>
+    public void AdvanceTo(TimeSpan at) => Now = at > Now ? at : Now;
+
     public List<CoreEffect> Step(CoreInput input)
     {
         Core.Step(input, Now, _effects);
