@@ -28,12 +28,32 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
         akka.cluster.singleton.use-lease = "akka.coordination.lease.dynamodb"
         akka.cluster.singleton.lease-retry-interval = 200ms
         akka.coordination.lease.dynamodb {
-          heartbeat-timeout = 2s
-          heartbeat-interval = 400ms
           lease-operation-timeout = 3s
           refresh-interval = 100ms
           drift-allowance = 200ms
+        }
+        """;
+
+    // The partition test measures the loss and the failover against the lease, so it runs on a short one: 2 s with an
+    // 800 ms safety margin, which leaves 1.2 s of safe time after each heartbeat is sent.
+    private const string ShortLease = """
+        akka.coordination.lease.dynamodb {
+          heartbeat-timeout = 2s
+          heartbeat-interval = 400ms
           safety-margin = 800ms
+        }
+        """;
+
+    // The steady-state test asserts that the singleton is never stopped while both nodes start and join, which on a
+    // loaded 2-core machine (other test classes run in parallel) can stall the thread pool for over a second. With the
+    // short lease's 1.2 s of safe time that cost node-1 the lease: 1 of 10 whole-suite runs, and 1 of 4 runs of this
+    // class next to four CPU burners, where the heartbeat due 400 ms after the last one had not been sent 1.2 s later.
+    // A 20 s lease with a 4 s margin leaves 16 s of safe time; heartbeats still run every 400 ms.
+    private const string SteadyLease = """
+        akka.coordination.lease.dynamodb {
+          heartbeat-timeout = 20s
+          heartbeat-interval = 400ms
+          safety-margin = 4s
         }
         """;
 
@@ -42,7 +62,7 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
 
     protected abstract ILockTable SharedTable { get; }
 
-    private LeaseNodes Nodes => _nodes ??= new LeaseNodes(SharedTable, ClusterConfig);
+    private LeaseNodes Nodes => _nodes ?? throw new InvalidOperationException("StartClusterAsync chooses the lease timing first.");
 
     public void Dispose()
     {
@@ -74,8 +94,9 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
 
     private long At(string @event) => _events.First(e => e.Event == @event).At;
 
-    private async Task<(ActorSystem First, ControllableLockTable FirstTable, ActorSystem Second)> StartClusterAsync()
+    private async Task<(ActorSystem First, ControllableLockTable FirstTable, ActorSystem Second)> StartClusterAsync(string leaseTiming)
     {
+        _nodes = new LeaseNodes(SharedTable, ClusterConfig + leaseTiming);
         var systemName = $"cluster-{Guid.NewGuid():N}"[..20];
         var (first, firstTable) = StartNode("node-1", systemName);
         var cluster1 = Akka.Cluster.Cluster.Get(first);
@@ -90,7 +111,7 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
     [Fact]
     public async Task The_singleton_runs_on_exactly_one_node_and_that_node_holds_the_lease()
     {
-        var (first, _, _) = await StartClusterAsync();
+        var (first, _, _) = await StartClusterAsync(SteadyLease);
 
         var leaseName = $"{first.Name}-singleton-akka://{first.Name}/user/singleton";
         var record = await SharedTable.ReadAsync(new LockKey(leaseName));
@@ -104,7 +125,7 @@ public abstract class SingletonWithLeaseScenarios(ITestOutputHelper output) : ID
     [Fact]
     public async Task A_partitioned_node_stops_its_singleton_before_the_lease_can_be_taken_and_the_singleton_moves_after_the_lease()
     {
-        var (first, firstTable, second) = await StartClusterAsync();
+        var (first, firstTable, second) = await StartClusterAsync(ShortLease);
 
         // node-1 is cut off from the table: it must stop its singleton when it gives the lease up, before anyone could take it.
         firstTable.Partitioned = true;
