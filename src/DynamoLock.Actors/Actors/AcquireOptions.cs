@@ -36,6 +36,13 @@ public sealed record AcquireOptions
     /// </summary>
     public bool FailClosed { get; init; }
 
+    /// <summary>
+    /// Whether this lock is held under the node's session for its lease (one heartbeat for all such locks) rather than
+    /// heartbeated on its own; <see cref="DynamoLockSettings.UseSessions"/> when <see langword="null"/>. Ignored for
+    /// fail-closed locks. A session-held lock cannot be left to expire (<see cref="StopHeartbeat"/> is refused).
+    /// </summary>
+    public bool? UseSession { get; init; }
+
     /// <summary>Waits up to <paramref name="timeout"/> for the lock.</summary>
     public static AcquireOptions Wait(TimeSpan timeout) => new() { WaitTimeout = timeout };
 }

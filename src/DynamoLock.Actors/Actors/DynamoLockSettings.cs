@@ -56,6 +56,15 @@ public sealed record DynamoLockSettings
     /// </summary>
     public string ShutdownPhase { get; init; } = Akka.Actor.CoordinatedShutdown.PhaseServiceStop;
 
+    /// <summary>
+    /// Holds locks under sessions (see <c>docs/sessions.md</c>): the node heartbeats one session record per lease duration
+    /// for all the locks it holds, instead of each lock on its own; acquire and release stay one write each, and a waiter
+    /// elsewhere takes over a dead node's locks after expiring its session. Not interoperable with lock clients that
+    /// know nothing of sessions (awslabs' Java client) on the same keys. <see cref="AcquireOptions.UseSession"/> decides
+    /// per acquire. Fail-closed locks are never held under a session. Default: off.
+    /// </summary>
+    public bool UseSessions { get; init; }
+
     /// <summary>The monotonic clock for leases and waits. Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -78,6 +87,7 @@ public sealed record DynamoLockSettings
             SafetyMargin = Duration("safety-margin"),
             DriftAllowance = Duration("drift-allowance") ?? defaults.DriftAllowance,
             MaxLocalHandOffs = config.GetInt("max-local-hand-offs", defaults.MaxLocalHandOffs),
+            UseSessions = config.GetBoolean("use-sessions", defaults.UseSessions),
             IdleTimeout = Duration("idle-timeout") ?? defaults.IdleTimeout,
             ShutdownReleaseTimeout = Duration("shutdown-release-timeout") ?? defaults.ShutdownReleaseTimeout,
             ShutdownPhase = config.GetString("shutdown-phase", string.Empty) is { Length: > 0 } phase ? phase : defaults.ShutdownPhase,
@@ -165,6 +175,9 @@ public sealed record DynamoLockSettings
 /// <param name="SafetyMargin">How long before the lease ends the holder gives up without a successful heartbeat.</param>
 internal sealed record LockTiming(TimeSpan? LeaseDuration, TimeSpan? HeartbeatInterval, TimeSpan SafetyMargin)
 {
+    /// <summary>Whether an acquire with <paramref name="options"/> and this timing is held under a session, given <paramref name="settings"/>.</summary>
+    public bool UsesSession(AcquireOptions options, DynamoLockSettings settings) => LeaseDuration is not null && (options.UseSession ?? settings.UseSessions);
+
     /// <summary>How long after sending its last successful write the holder may still trust its lock.</summary>
     public TimeSpan? SafeDuration => LeaseDuration - SafetyMargin;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using DynamoLock.Actors.Core;
@@ -15,7 +14,6 @@ internal sealed class LockActor : UntypedActor
 {
     private readonly ILockTable _table;
     private readonly DynamoLockSettings _settings;
-    private readonly long _origin;
     private readonly LockCore _core;
     // Made when first needed: most lock actors never log, and a logger per actor was ~100 bytes per held lock.
     private ILoggingAdapter? _log;
@@ -35,14 +33,16 @@ internal sealed class LockActor : UntypedActor
     {
         _table = table;
         _settings = settings;
-        _origin = settings.TimeProvider.GetTimestamp();
         _core = new LockCore(key, lockKey, coreOptions);
     }
 
     private static List<CoreEffect> Effects => _buffer ??= new List<CoreEffect>(16);
 
     /// <summary>This node's monotonic time, as the core counts it.</summary>
-    private TimeSpan Now => _settings.TimeProvider.GetElapsedTime(_origin);
+    private TimeSpan Now => Sessions.Now;
+
+    // The manager's sessions and clock, which it puts in the core options it shares with every lock actor.
+    private NodeSessions Sessions => (NodeSessions)_core.Options.OwnSessions!;
 
     protected override void PreStart()
     {
@@ -71,10 +71,16 @@ internal sealed class LockActor : UntypedActor
             case Wake:
                 input = WakeInput.Instance;
                 break;
+            case SessionChangedNotice:
+                input = SessionChangedInput.Instance;
+                break;
             case Acquire m:
                 _received++;
                 var options = m.Options ?? AcquireOptions.Default;
-                input = new AcquireInput(Sender, options, _settings.ResolveTiming(options));
+                var timing = _settings.ResolveTiming(options);
+
+                // The manager made the session's slot (and actor) before it forwarded the acquire.
+                input = new AcquireInput(Sender, options, timing, timing.UsesSession(options, _settings) ? Sessions.Find(timing.LeaseDuration!.Value) : null);
                 break;
             case Release m:
                 _received++;
@@ -117,7 +123,7 @@ internal sealed class LockActor : UntypedActor
             switch (effect)
             {
                 case CallTable m:
-                    Call(m.Op, m.Call);
+                    CoreInterpreter.Call(_table, m.Op, m.Call, Self);
                     break;
                 case SendTo m:
                     ((IActorRef)m.To).Tell(m.Message, Self);
@@ -145,10 +151,13 @@ internal sealed class LockActor : UntypedActor
                     ((IActorRef)m.ReplyTo).Tell(new AllLocksReleased(_core.Key));
                     break;
                 case LogLine m:
-                    Log(m);
+                    CoreInterpreter.Log(Context, ref _log, m);
                     break;
                 case CountMetric m:
-                    Count(m);
+                    CoreInterpreter.Count(m);
+                    break;
+                case SessionNeeded m:
+                    Context.Parent.Tell(new SessionNeededNotice(m.Slot.LeaseDuration));
                     break;
             }
         }
@@ -170,113 +179,6 @@ internal sealed class LockActor : UntypedActor
 #pragma warning disable AK1004
             Context.System.Scheduler.ScheduleTellOnce(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Self, Wake.Instance, Self, _wake);
 #pragma warning restore AK1004
-        }
-    }
-
-    private void Call(long op, TableCall call)
-    {
-        switch (call)
-        {
-            case AcquireCall { TakeOverVersion: null } m:
-                Run("acquire", op, () => _table.TryAcquireAsync(m.Request, CancellationToken.None), result => new AcquireAnswered(op, result));
-                break;
-            case AcquireCall m:
-                Run("acquire", op, () => _table.TakeOverAsync(m.Request, m.TakeOverVersion, CancellationToken.None), result => new AcquireAnswered(op, result));
-                break;
-            case HeartbeatCall m:
-                Run("heartbeat", op, () => _table.HeartbeatAsync(m.Request, CancellationToken.None), result => new HeartbeatAnswered(op, result));
-                break;
-            case ReleaseCall m:
-                Run("release", op, () => _table.ReleaseAsync(m.Request, CancellationToken.None), result => new ReleaseAnswered(op, result));
-                break;
-            case ReadCall m:
-                Run("read", op, () => _table.ReadAsync(m.Key, CancellationToken.None), record => new ReadAnswered(op, record));
-                break;
-        }
-    }
-
-    /// <summary>Starts a table call and sends its outcome to this actor as a message; never blocks.</summary>
-    private void Run<T>(string operation, long op, Func<Task<T>> call, Func<T, CoreInput> onSuccess)
-    {
-        var self = Self;
-        var started = Stopwatch.GetTimestamp();
-        Task<T> task;
-        try
-        {
-            task = call();
-        }
-        catch (Exception e)
-        {
-            self.Tell(new TableFailed(op, e));
-            return;
-        }
-
-        task.ContinueWith(
-            t =>
-            {
-                LockMetrics.TableLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));
-                self.Tell(t.IsCompletedSuccessfully
-                    ? onSuccess(t.Result)
-                    : new TableFailed(op, t.Exception?.GetBaseException() ?? new OperationCanceledException($"The {operation} call was cancelled.")));
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    private void Log(LogLine line)
-    {
-        if (line.Level == CoreLogLevel.Debug && !Context.System.Log.IsDebugEnabled)
-        {
-            return;
-        }
-
-        var log = _log ??= Context.GetLogger();
-        switch (line.Level)
-        {
-            case CoreLogLevel.Debug:
-                log.Debug(line.Text);
-                break;
-            case CoreLogLevel.Info:
-                log.Info(line.Text);
-                break;
-            case CoreLogLevel.Warning:
-                log.Warning(line.Text);
-                break;
-            default:
-                log.Error(line.Text);
-                break;
-        }
-    }
-
-    private static void Count(CountMetric metric)
-    {
-        switch (metric.Metric)
-        {
-            case CoreMetric.Acquisition:
-                LockMetrics.Acquisitions.Add(1);
-                break;
-            case CoreMetric.ContentionWait:
-                LockMetrics.ContentionWaits.Add(1);
-                break;
-            case CoreMetric.Heartbeat:
-                LockMetrics.Heartbeats.Add(1);
-                break;
-            case CoreMetric.HeartbeatFailure:
-                LockMetrics.HeartbeatFailures.Add(1);
-                break;
-            case CoreMetric.Loss:
-                LockMetrics.Losses.Add(1, new KeyValuePair<string, object?>("reason", metric.Reason?.ToString()));
-                break;
-            case CoreMetric.Release:
-                LockMetrics.Releases.Add(1);
-                break;
-            case CoreMetric.HeldUp:
-                LockMetrics.HeldLocks.Add(1);
-                break;
-            case CoreMetric.HeldDown:
-                LockMetrics.HeldLocks.Add(-1);
-                break;
         }
     }
 

@@ -23,3 +23,21 @@ internal sealed record ReleaseAllLocks
 internal sealed record AllLocksReleased(string Key)
 {
 }
+
+/// <summary>A LockActor's core needs the session for <paramref name="LeaseDuration"/>: the manager has its SessionActor start one.</summary>
+internal sealed record SessionNeededNotice(TimeSpan LeaseDuration);
+
+/// <summary>Tells a SessionActor to create its session unless it has one.</summary>
+internal sealed record StartSession
+{
+    public static readonly StartSession Instance = new();
+}
+
+/// <summary>A SessionActor's session changed; the manager tells every LockActor (<see cref="SessionChangedNotice"/>).</summary>
+internal sealed record SessionStateChanged(TimeSpan LeaseDuration);
+
+/// <summary>Tells a LockActor that a session of its node changed: its core re-checks what it holds or waits for.</summary>
+internal sealed record SessionChangedNotice
+{
+    public static readonly SessionChangedNotice Instance = new();
+}

@@ -27,6 +27,10 @@ public sealed class LockManager : ReceiveActor
     private readonly Core.LockCoreOptions _coreOptions;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
+
+    // Session mode: the manager's sessions (and the clock its cores share), and the actor of each.
+    private readonly NodeSessions _sessions;
+    private readonly Dictionary<TimeSpan, IActorRef> _sessionActors = [];
     private readonly Dictionary<IActorRef, string> _keysByChild = [];
     private readonly Dictionary<string, LockInfo> _status = new(StringComparer.Ordinal);
     private readonly HashSet<(IActorRef Subscriber, string? Key)> _subscriptions = [];
@@ -40,7 +44,8 @@ public sealed class LockManager : ReceiveActor
     {
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
-        _coreOptions = Core.LockCoreOptions.From(_settings);
+        _sessions = new NodeSessions(_settings.TimeProvider);
+        _coreOptions = Core.LockCoreOptions.From(_settings) with { OwnSessions = _sessions };
         LockMailbox.EnsureConfigured(Context.System);
 
         Receive<Acquire>(OnAcquire);
@@ -56,6 +61,8 @@ public sealed class LockManager : ReceiveActor
         Receive<ReleaseAllLocks>(_ => OnReleaseAll());
         Receive<AllLocksReleased>(OnChildReleasedAll);
         Receive<Terminated>(OnTerminated);
+        Receive<SessionNeededNotice>(m => SessionActorFor(m.LeaseDuration, timing: null)?.Tell(StartSession.Instance));
+        Receive<SessionStateChanged>(_ => OnSessionStateChanged());
     }
 
     /// <summary>The settings in force.</summary>
@@ -133,9 +140,10 @@ public sealed class LockManager : ReceiveActor
             return;
         }
 
+        LockTiming timing;
         try
         {
-            _settings.ResolveTiming(message.Options ?? AcquireOptions.Default);
+            timing = _settings.ResolveTiming(message.Options ?? AcquireOptions.Default);
         }
         catch (ArgumentException e)
         {
@@ -156,7 +164,43 @@ public sealed class LockManager : ReceiveActor
             return;
         }
 
+        if (timing.UsesSession(message.Options ?? AcquireOptions.Default, _settings))
+        {
+            // The session's slot exists before the lock actor looks it up; the session itself starts when a core needs it.
+            SessionActorFor(timing.LeaseDuration!.Value, timing);
+        }
+
         Route(key, message, create: true);
+    }
+
+    /// <summary>The session actor for <paramref name="lease"/>, made with <paramref name="timing"/>'s heartbeat and margin if there is none (else none without a timing).</summary>
+    private IActorRef? SessionActorFor(TimeSpan lease, LockTiming? timing)
+    {
+        if (_sessionActors.TryGetValue(lease, out var actor) && _sessions.Find(lease) is not null)
+        {
+            return actor;
+        }
+
+        if (timing is null)
+        {
+            return null;
+        }
+
+        var slot = _sessions.Add(lease);
+        actor = Context.ActorOf(
+            Akka.Actor.Props.Create(() => new SessionActor(_table, _sessions, slot, timing, _coreOptions)),
+            $"session-{(long)lease.TotalMilliseconds}ms-{++_childCounter}");
+        _sessionActors[lease] = actor;
+        return actor;
+    }
+
+    private void OnSessionStateChanged()
+    {
+        // Every lock actor re-checks: those holding under a lost session lose their locks, those waiting for it write.
+        foreach (var child in _children.Values)
+        {
+            child.Actor.Tell(SessionChangedNotice.Instance);
+        }
     }
 
     private void OnRelease(Release message)

@@ -26,9 +26,11 @@ internal sealed class DynamoDbLeaseManagers : IExtension
         var config = lease.LeaseConfig;
         var timeouts = lease.TimeoutSettings;
         var table = config.GetConfig("table") ?? Config.Empty;
-        var identity = string.Join('|', lease.OwnerName, timeouts.HeartbeatTimeout, timeouts.HeartbeatInterval, table.GetString("store", ""), table.GetString("name", ""), table.GetString("service-url", ""));
+        var identity = string.Join('|', lease.OwnerName, timeouts.HeartbeatTimeout, timeouts.HeartbeatInterval, table.GetString("store", ""), table.GetString("name", ""), table.GetString("service-url", ""), UsesSessions(config));
         return _managers.GetOrAdd(identity, _ => new Lazy<IActorRef>(() => Start(lease))).Value;
     }
+
+    private static bool UsesSessions(Config config) => config.HasPath("session") && config.GetBoolean("session");
 
     private IActorRef Start(LeaseSettings lease)
     {
@@ -46,6 +48,7 @@ internal sealed class DynamoDbLeaseManagers : IExtension
             RefreshInterval = Optional("refresh-interval") ?? TimeSpan.FromSeconds(1),
             DriftAllowance = Optional("drift-allowance") ?? TimeSpan.FromMilliseconds(500),
             SafetyMargin = Optional("safety-margin"),
+            UseSessions = UsesSessions(config),
 
             // A lease is one holder per node and name: hand-offs between local requesters do not happen.
             MaxLocalHandOffs = 0,

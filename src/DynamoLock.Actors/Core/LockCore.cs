@@ -63,6 +63,9 @@ internal sealed class LockCore
 
     // Acquiring in session mode before the session is live; and the session generation the write in flight names.
     private bool _awaitingSession;
+
+    // A write of this core named a session since the last sweep: it may land after the core moved past it.
+    private bool _sweepNeeded;
     private long _writeGeneration;
     private Exception? _lastTableError;
     private string? _takeOverVersion;
@@ -106,6 +109,9 @@ internal sealed class LockCore
         None,
         Reading,
         Expiring,
+
+        // Idle, reading the key once before going (see _sweepNeeded).
+        Sweep,
     }
 
     public string Key { get; }
@@ -174,6 +180,9 @@ internal sealed class LockCore
                 break;
             case ReadAnswered m when m.Op == _op && State == LockState.Waiting:
                 OnReadAnswered(m.Record);
+                break;
+            case ReadAnswered m when m.Op == _op && State == LockState.Idle && _sessionStep == SessionStep.Sweep:
+                OnSweepRead(m.Record);
                 break;
             case ReleaseAnswered m when m.Op == _op && State == LockState.Waiting && _sessionStep == SessionStep.Expiring:
                 OnSessionExpiryAnswered(m.Result);
@@ -330,7 +339,15 @@ internal sealed class LockCore
             }
         }
 
-        if (State == LockState.Idle && _waiters.Count == 0 && _idleAt <= _now)
+        if (State == LockState.Idle && _waiters.Count == 0 && _idleAt <= _now && _sweepNeeded && Options.OwnSessions is not null)
+        {
+            // Before this core goes: a write it moved past may have landed under this node's live session, where
+            // nothing would ever free it. One read says (a failed read tries again after another idle period).
+            _idleAt = _now + Options.IdleTimeout;
+            Call(new ReadCall(LockKey));
+            _sessionStep = SessionStep.Sweep;
+        }
+        else if (State == LockState.Idle && _waiters.Count == 0 && _idleAt <= _now)
         {
             _idleAt = Never;
             Emit(BecameIdle.Instance);
@@ -602,6 +619,7 @@ internal sealed class LockCore
                     SessionKey = sessionKey,
                 },
                 _acquireWrite?.FirstSentAt ?? _now);
+            _sweepNeeded |= sessionKey is not null;
         }
 
         _awaitingSession = false;
@@ -886,6 +904,18 @@ internal sealed class LockCore
         ScheduleRefresh();
     }
 
+    /// <summary>The read before going idle: a record this core left under the node's live session is given back.</summary>
+    private void OnSweepRead(LockRecord? record)
+    {
+        _sessionStep = SessionStep.None;
+        _sweepNeeded = false;
+        if (record is not null && IsOwnOrphan(record))
+        {
+            Log(CoreLogLevel.Info, $"Lock {HumanText.Key(Key)} was left under this node's session by a write whose answer came too late; releasing it.");
+            GiveBack(record.RecordVersionNumber, record.FencingToken);
+        }
+    }
+
     private void OnSessionChanged()
     {
         // A loss of the session a lock is held under was handled by the deadline check at the start of the step.
@@ -1120,6 +1150,7 @@ internal sealed class LockCore
             ReturnData = false,
         };
         _heartbeatWrite = new PendingWrite<HeartbeatLockRequest>(request, _now);
+        _sweepNeeded |= sessionKey is not null;
         SendHeartbeat();
     }
 

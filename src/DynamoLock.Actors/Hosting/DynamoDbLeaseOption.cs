@@ -35,6 +35,12 @@ public sealed class DynamoDbLeaseOption : LeaseOptionBase
     /// <summary>How often a refused node re-reads the lease while it keeps asking; default 1 s.</summary>
     public TimeSpan? RefreshInterval { get; set; }
 
+    /// <summary>
+    /// Whether the node's leases share one session, heartbeated once per interval for all of them (<c>session</c>);
+    /// default off. See <see cref="DynamoLockSettings.UseSessions"/>.
+    /// </summary>
+    public bool? UseSession { get; set; }
+
     /// <summary>dynamodb (default) or in-memory.</summary>
     public LockStore? Store { get; set; }
 
@@ -84,6 +90,7 @@ public sealed class DynamoDbLeaseOption : LeaseOptionBase
         Add("heartbeat-interval", Ms(HeartbeatInterval));
         Add("lease-operation-timeout", Ms(OperationTimeout));
         Add("refresh-interval", Ms(RefreshInterval));
+        Add("session", UseSession switch { true => "on", false => "off", null => null });
         Add("table.store", Store switch { LockStore.InMemory => "in-memory", LockStore.DynamoDb => "dynamodb", _ => null });
         Add("table.name", Quoted(TableName));
         Add("table.service-url", Quoted(ServiceUrl));

@@ -57,6 +57,9 @@ public sealed class DynamoLockOptions
     /// <summary>Local hand-offs in a row before the lock is released for other nodes. Default 10.</summary>
     public int? MaxLocalHandOffs { get; set; }
 
+    /// <summary>Holds locks under the node's sessions (one heartbeat per node and lease); see <see cref="DynamoLockSettings.UseSessions"/>. Default off.</summary>
+    public bool? UseSessions { get; set; }
+
     /// <summary>How long an idle per-key lock actor lives. Default 30 s.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
@@ -101,6 +104,7 @@ public sealed class DynamoLockOptions
         Add("safety-margin", SafetyMargin);
         Add("drift-allowance", DriftAllowance);
         Add("max-local-hand-offs", MaxLocalHandOffs);
+        Add("use-sessions", UseSessions);
         Add("idle-timeout", IdleTimeout);
         Add("shutdown-release-timeout", ShutdownReleaseTimeout);
         Add("table.store", Store);

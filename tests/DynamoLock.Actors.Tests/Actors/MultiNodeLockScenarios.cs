@@ -19,6 +19,9 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
 
     protected abstract ILockTable SharedTable { get; }
 
+    /// <summary>Whether every node holds its locks under sessions (one heartbeat per node), rather than each on its own.</summary>
+    protected virtual bool UseSessions => false;
+
     private static string NewKey() => $"scenario/{Guid.NewGuid():N}";
 
     /// <summary>Waits until <paramref name="manager"/>'s lock actor for <paramref name="key"/> watches the record as a waiter.</summary>
@@ -31,7 +34,7 @@ public abstract class MultiNodeLockScenarios(ITestOutputHelper output) : LockTes
     {
         var node = StartNode(name);
         var table = new ControllableLockTable(SharedTable);
-        var settings = FastSettings(name);
+        var settings = FastSettings(name) with { UseSessions = UseSessions };
         var manager = node.ActorOf(LockManager.Props(table, tune is null ? settings : tune(settings)), "locks");
         return (node, table, manager);
     }
@@ -196,6 +199,25 @@ public sealed class InMemoryMultiNodeLockScenarios(ITestOutputHelper output) : M
     private static readonly InMemoryLockTable Table = new();
 
     protected override ILockTable SharedTable => Table;
+}
+
+/// <summary>The same scenarios with every node holding its locks under its session (one heartbeat per node).</summary>
+public sealed class InMemorySessionMultiNodeLockScenarios(ITestOutputHelper output) : MultiNodeLockScenarios(output)
+{
+    private static readonly InMemoryLockTable Table = new();
+
+    protected override ILockTable SharedTable => Table;
+
+    protected override bool UseSessions => true;
+}
+
+/// <summary>The same scenarios under sessions on the real local server.</summary>
+[Trait("Category", "DynamoDB")]
+public sealed class DynamoDbSessionMultiNodeLockScenarios(DynamoDbTableFixture fixture, ITestOutputHelper output) : MultiNodeLockScenarios(output), IClassFixture<DynamoDbTableFixture>
+{
+    protected override ILockTable SharedTable => fixture.Table;
+
+    protected override bool UseSessions => true;
 }
 
 [Trait("Category", "DynamoDB")]

@@ -34,6 +34,9 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
 
     protected abstract ILockTable SharedTable { get; }
 
+    /// <summary>Whether the nodes' leases share their node's session (<c>session = on</c>).</summary>
+    protected virtual bool UseSession => false;
+
     public void Dispose()
     {
         _nodes?.Dispose();
@@ -42,7 +45,8 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
 
     private (Lease Lease, ControllableLockTable Table) LeaseOn(string node, string leaseName)
     {
-        var (system, table) = (_nodes ??= new LeaseNodes(SharedTable, LeaseConfig)).Start(node);
+        var config = UseSession ? LeaseConfig + "\nakka.coordination.lease.dynamodb.session = on" : LeaseConfig;
+        var (system, table) = (_nodes ??= new LeaseNodes(SharedTable, config)).Start(node);
         var lease = LeaseProvider.Get(system).GetLease(leaseName, DynamoDbLease.ConfigPath, $"{node}@127.0.0.1:2552");
         return (lease, table);
     }
@@ -58,6 +62,8 @@ public abstract class DynamoDbLeaseScenarios(ITestOutputHelper output) : IDispos
 
         Assert.IsType<DynamoDbLease>(a);
         Assert.True(await a.Acquire());
+        var record = await SharedTable.ReadAsync(new LockKey(name));
+        Assert.Equal(UseSession, record?.SessionKey is not null);
         Assert.True(await a.Acquire(), "acquiring a held lease again is true");
         Assert.True(a.CheckLease());
         Assert.False(await b.Acquire());
@@ -175,6 +181,25 @@ public sealed class InMemoryDynamoDbLeaseScenarios(ITestOutputHelper output) : D
     private static readonly InMemoryLockTable Table = new();
 
     protected override ILockTable SharedTable => Table;
+}
+
+/// <summary>The same scenarios with the leases held under their node's session.</summary>
+public sealed class InMemorySessionLeaseScenarios(ITestOutputHelper output) : DynamoDbLeaseScenarios(output)
+{
+    private static readonly InMemoryLockTable Table = new();
+
+    protected override ILockTable SharedTable => Table;
+
+    protected override bool UseSession => true;
+}
+
+/// <summary>The same scenarios under sessions on the real local server.</summary>
+[Trait("Category", "DynamoDB")]
+public sealed class DynamoDbSessionLeaseScenarios(DynamoDbTableFixture fixture, ITestOutputHelper output) : DynamoDbLeaseScenarios(output), IClassFixture<DynamoDbTableFixture>
+{
+    protected override ILockTable SharedTable => fixture.Table;
+
+    protected override bool UseSession => true;
 }
 
 [Trait("Category", "DynamoDB")]

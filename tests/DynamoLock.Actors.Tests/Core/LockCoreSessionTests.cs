@@ -342,9 +342,56 @@ public sealed class LockCoreSessionTests
         Assert.True(Read(node.Table, CoreHarness.Key)?.IsReleased);
     }
 
-    /// <summary>A node's sessions as the manager knows them: here, one slot.</summary>
-    private sealed class Sessions(SessionSlot slot) : IOwnSessions
+    /// <summary>A node's sessions as the manager knows them.</summary>
+    private sealed class Sessions(params SessionSlot[] slots) : IOwnSessions
     {
-        public bool IsLive(string sessionKey) => slot.Current is { IsLive: true } current && current.Key == sessionKey;
+        public bool IsLive(string sessionKey) => slots.Any(slot => slot.Current is { IsLive: true } current && current.Key == sessionKey);
+    }
+
+    [Fact]
+    public void A_write_that_lands_under_the_nodes_live_session_after_the_core_moved_on_is_released_before_the_core_goes()
+    {
+        // Seed 5366 of the 100,000-seed run: a hand-off written under the next requester's session (another lease) was
+        // still in flight when the holder's session was lost and the next requester's wait ran out; it landed later,
+        // under a session the node kept alive, and the key's core had gone idle: held by nobody, for ever.
+        var table = new InMemoryLockTable();
+        var holderSession = new SessionHarness(table);
+        var nextSession = new SessionHarness(table, Actors.LockTestKit.FastSettings("node-a") with { LeaseDuration = TimeSpan.FromSeconds(3) });
+        var core = new CoreHarness(table, ownSessions: new Sessions(holderSession.Slot, nextSession.Slot));
+        foreach (var session in new[] { holderSession, nextSession })
+        {
+            session.Start();
+            session.Answer();
+        }
+
+        core.Acquire("holder", session: holderSession.Slot);
+        core.Answer();
+        core.Acquire("next", AcquireOptions.Wait(TimeSpan.FromMilliseconds(300)) with { LeaseDuration = TimeSpan.FromSeconds(3) }, nextSession.Slot);
+        core.Step(new ReleaseInput("holder", null));
+        var handOff = core.TakePending();
+        Assert.Equal(nextSession.Core.Key, Assert.IsType<HeartbeatCall>(handOff.Call).Request.SessionKey);
+        core.Advance(400 * Ms);
+        core.WakeWhenAsked();
+
+        // The holder's session is expired by a waiter elsewhere; the core loses the lock and has nobody waiting.
+        var expired = holderSession.Record!;
+        holderSession.Release(new ReleaseLockRequest(expired.Key, expired.OwnerName, expired.RecordVersionNumber));
+        holderSession.WakeWhenAsked();
+        holderSession.Answer();
+        core.Step(SessionChangedInput.Instance);
+        Assert.Equal(LockState.Idle, core.Core.State);
+
+        // The hand-off lands now, under the next requester's session, which this node keeps alive.
+        core.Execute(handOff);
+        Assert.Equal(nextSession.Core.Key, Read(table, CoreHarness.Key)?.SessionKey);
+
+        // Before the idle core goes, it reads the key and gives the record back.
+        var sweep = Assert.IsType<ReadCall>(Assert.Single(core.WakeWhenAsked().OfType<CallTable>()).Call);
+        Assert.Equal(CoreHarness.Key, sweep.Key.Key);
+        core.Answer();
+        Assert.IsType<ReleaseCall>(Assert.Single(core.Pending).Call);
+        core.Answer();
+        Assert.True(Read(table, CoreHarness.Key)?.IsReleased);
+        Assert.Contains(core.WakeWhenAsked(), e => e is BecameIdle);
     }
 }

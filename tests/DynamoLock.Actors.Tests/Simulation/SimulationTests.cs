@@ -46,7 +46,9 @@ public sealed class SimulationTests(ITestOutputHelper output)
     /// lock turned into a lock of its own by a write that landed late (StopHeartbeat is now refused under a session);
     /// 55 and 158, a hand-off that landed after the core moved on, left under the node's own live session for ever (now
     /// taken over at once); 1513, a lock record's read taken for its session's (a stale step); 4, a session closed
-    /// inside another core's step.
+    /// inside another core's step;
+    /// 5366 (of the first 100,000-seed run), a hand-off that landed under the node's live session after its core had
+    /// moved on and gone idle (now the core reads the key before it goes).
     /// </summary>
     [Theory]
     [InlineData(4)]
@@ -55,6 +57,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     [InlineData(158)]
     [InlineData(763)]
     [InlineData(1513)]
+    [InlineData(5366)]
     public void Seeds_that_found_session_bugs_keep_every_guarantee(int seed)
     {
         var result = Simulator.Run(new SimulationOptions { Seed = seed });

@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using DynamoLock.Actors.Core;
+
+namespace DynamoLock.Actors;
+
+/// <summary>
+/// One lock manager's sessions (one per lease duration in use) and the clock its cores share. The manager makes a
+/// session's slot and actor; lock actors read the slots, on their own threads, when they step.
+/// </summary>
+internal sealed class NodeSessions(TimeProvider timeProvider) : IOwnSessions
+{
+    private readonly ConcurrentDictionary<TimeSpan, SessionSlot> _slots = new();
+    private readonly long _origin = timeProvider.GetTimestamp();
+
+    /// <summary>The node's monotonic time as every core of this manager counts it: a session's deadline and a lock's step compare on it.</summary>
+    public TimeSpan Now => timeProvider.GetElapsedTime(_origin);
+
+    /// <summary>The slot of the session for <paramref name="leaseDuration"/>, if the manager made one.</summary>
+    public SessionSlot? Find(TimeSpan leaseDuration) => _slots.GetValueOrDefault(leaseDuration);
+
+    /// <summary>Adds a new session's slot for <paramref name="leaseDuration"/> (the manager's thread only).</summary>
+    public SessionSlot Add(TimeSpan leaseDuration) => _slots[leaseDuration] = new SessionSlot(leaseDuration);
+
+    /// <summary>Forgets a session whose actor stopped (its slot says it is not live), so that the next use makes another.</summary>
+    public void Remove(TimeSpan leaseDuration, SessionSlot slot) => _slots.TryRemove(new KeyValuePair<TimeSpan, SessionSlot>(leaseDuration, slot));
+
+    /// <inheritdoc />
+    public bool IsLive(string sessionKey)
+    {
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.Current is { IsLive: true } current && string.Equals(current.Key, sessionKey, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
