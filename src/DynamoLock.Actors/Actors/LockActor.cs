@@ -165,22 +165,7 @@ internal sealed class LockActor : UntypedActor
         effects.Clear();
     }
 
-    /// <summary>Replaces the pending wake-up with one at <paramref name="at"/>, or none.</summary>
-    private void WakeAt(TimeSpan? at)
-    {
-        _wake?.Cancel();
-        _wake = null;
-        if (at is { } due)
-        {
-            var delay = due - Now;
-            _wake = new WakeTimer();
-
-            // AK1004 prefers IWithTimers; this timer is cancelled here and in PostStop, which is what the rule asks for.
-#pragma warning disable AK1004
-            Context.System.Scheduler.ScheduleTellOnce(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Self, Wake.Instance, Self, _wake);
-#pragma warning restore AK1004
-        }
-    }
+    private void WakeAt(TimeSpan? at) => _wake = WakeTimer.Replace(_wake, at, Now, Context, Wake.Instance);
 
     /// <summary>The core's wake-up is due.</summary>
     private sealed record Wake

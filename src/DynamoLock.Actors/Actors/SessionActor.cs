@@ -82,21 +82,7 @@ internal sealed class SessionActor : UntypedActor
         _effects.Clear();
     }
 
-    private void WakeAt(TimeSpan? at)
-    {
-        _wake?.Cancel();
-        _wake = null;
-        if (at is { } due)
-        {
-            var delay = due - _sessions.Now;
-            _wake = new WakeTimer();
-
-            // AK1004 prefers IWithTimers; this timer is cancelled here and in PostStop, which is what the rule asks for.
-#pragma warning disable AK1004
-            Context.System.Scheduler.ScheduleTellOnce(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Self, Wake.Instance, Self, _wake);
-#pragma warning restore AK1004
-        }
-    }
+    private void WakeAt(TimeSpan? at) => _wake = WakeTimer.Replace(_wake, at, _sessions.Now, Context, Wake.Instance);
 
     private sealed record Wake
     {

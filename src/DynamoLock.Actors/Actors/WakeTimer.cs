@@ -18,6 +18,29 @@ internal sealed class WakeTimer : ICancelable
     /// <inheritdoc />
     public bool IsCancellationRequested => _cancelled;
 
+    /// <summary>
+    /// Cancels <paramref name="pending"/> and schedules <paramref name="message"/> to the actor of <paramref name="context"/>
+    /// at <paramref name="at"/> (on the clock that says it is <paramref name="now"/>), or nothing; returns the new timer.
+    /// The actor cancels the timer it holds in its PostStop.
+    /// </summary>
+    public static WakeTimer? Replace(WakeTimer? pending, TimeSpan? at, TimeSpan now, IActorContext context, object message)
+    {
+        pending?.Cancel();
+        if (at is not { } due)
+        {
+            return null;
+        }
+
+        var delay = due - now;
+        var timer = new WakeTimer();
+
+        // AK1004 prefers IWithTimers; this timer is cancelled when replaced and in the actor's PostStop, as the rule asks.
+#pragma warning disable AK1004
+        context.System.Scheduler.ScheduleTellOnce(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, context.Self, message, context.Self, timer);
+#pragma warning restore AK1004
+        return timer;
+    }
+
     /// <summary>Not supported: nothing waits on a wake-up's cancellation, and a token source per timer is what this type avoids.</summary>
     public CancellationToken Token => throw new NotSupportedException("A lock actor's wake-up timer has no cancellation token.");
 
