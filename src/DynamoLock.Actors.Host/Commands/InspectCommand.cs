@@ -21,24 +21,32 @@ internal static class InspectCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "inspect", async () =>
         {
             var lockKey = new LockKey(parse.GetValue(key)!);
-            var record = await common.CreateTable(parse).ReadAsync(lockKey, ct).ConfigureAwait(false);
+            var table = common.CreateTable(parse);
+            var record = await table.ReadAsync(lockKey, ct).ConfigureAwait(false);
             if (record is null)
             {
                 await Console.Error.WriteLineAsync($"dynamolock inspect: no lock record for {HumanText.Key(lockKey.ToString())}.").ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
 
+            // A lock held under a session is alive as long as its session: its record says how long ago it was renewed.
+            var sessions = new Dictionary<string, LockRecord>(StringComparer.Ordinal);
+            if (record.SessionKey is { } sessionKey && await table.ReadAsync(new LockKey(sessionKey), ct).ConfigureAwait(false) is { } session)
+            {
+                sessions[sessionKey] = session;
+            }
+
             var now = DateTimeOffset.UtcNow;
             if (parse.GetValue(common.Output) == "json")
             {
-                Console.WriteLine(LockView.Serialize(LockView.ToJson(record, now, withData: true)));
+                Console.WriteLine(LockView.Serialize(LockView.ToJson(record, now, withData: true, sessions)));
             }
             else
             {
-                AnsiConsole.Write(LockView.Details(record, now));
+                AnsiConsole.Write(LockView.Details(record, now, sessions));
             }
 
-            if (LockView.IsStale(record, now))
+            if (LockView.IsStale(record, now, sessions))
             {
                 await Console.Error.WriteLineAsync(LockView.StaleNote).ConfigureAwait(false);
             }

@@ -19,13 +19,13 @@ internal static class WatchCommand
             var interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
             async Task<Spectre.Console.Rendering.IRenderable> SnapshotAsync()
             {
-                var records = await ListCommand.ReadAllAsync(table, ct).ConfigureAwait(false);
+                var (records, sessions) = LockView.Split(await ListCommand.ReadAllAsync(table, ct).ConfigureAwait(false));
                 var now = DateTimeOffset.UtcNow;
-                var stale = records.Count(r => LockView.IsStale(r, now));
+                var stale = records.Count(r => LockView.IsStale(r, now, sessions));
                 var rows = new List<Spectre.Console.Rendering.IRenderable>
                 {
                     new Markup($"[bold]{Markup.Escape(table.TableName)}[/] at {DateTime.Now:HH:mm:ss} — {records.Count} lock(s), {records.Count(r => r.IsHeld)} held{(stale > 0 ? $", {stale} stale" : string.Empty)}"),
-                    LockView.Table(records, now),
+                    LockView.Table(records, now, sessions),
                 };
                 if (stale > 0)
                 {

@@ -407,8 +407,32 @@ public sealed class DynamoLockCliTests(DynamoDbTableFixture fixture, ITestOutput
         var list = await _cli.RunAsync(["list", .. Table]);
 
         var lines = list.Output.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("key\tstate\towner\tfencingToken\tleaseMs\theartbeatAgeMs\tdataBytes", lines[0]);
+        Assert.Equal("key\tstate\towner\tfencingToken\tleaseMs\theartbeatAgeMs\tdataBytes\tsession", lines[0]);
         Assert.Contains(lines, l => l.StartsWith(key + "\treleased\t", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task List_shows_a_session_held_lock_by_its_session_and_release_force_frees_it()
+    {
+        var key = NewKey();
+        var session = new DynamoLock.Actors.Table.LockKey(DynamoLock.Actors.Table.LockSessions.NewSessionKey("cli-node"));
+        var table = fixture.Table;
+        var sessionRecord = ((DynamoLock.Actors.Table.AcquireResult.Granted)await table.TryAcquireAsync(new(session, "cli-node", TimeSpan.FromSeconds(20)))).Record;
+        await table.TryAcquireAsync(new(new DynamoLock.Actors.Table.LockKey(key), "cli-node", TimeSpan.FromSeconds(20)) { SessionKey = session.Key });
+
+        var held = await _cli.RunAsync(["list", .. Table]);
+        var sessions = await _cli.RunAsync(["list", "--sessions", .. Table]);
+        await table.ReleaseAsync(new(session, "cli-node", sessionRecord.RecordVersionNumber));
+        var expired = await _cli.RunAsync(["list", .. Table]);
+        var release = await _cli.RunAsync(["release", "--force", key, "--yes", .. Table]);
+
+        // The lock shows its session's lease (not the ten years stored for session-unaware clients) and names it.
+        Assert.Contains(held.Output.Split(Environment.NewLine), l => l.StartsWith($"{key}\theld\tcli-node\t1\t20000\t", StringComparison.Ordinal) && l.EndsWith("\t" + session.Key, StringComparison.Ordinal));
+        Assert.DoesNotContain(session.Key + "\t", held.Output.Split(Environment.NewLine).Select(l => l.Split('\t')[0] + "\t"));
+        Assert.Contains(sessions.Output.Split(Environment.NewLine), l => l == $"{session.Key}\tlive\tcli-node\t20000\t" + l.Split('\t')[4] + "\t1");
+        Assert.Contains(expired.Output.Split(Environment.NewLine), l => l.StartsWith($"{key}\texpired\t", StringComparison.Ordinal));
+        Assert.True(release.ExitCode == 0, release.Error);
+        Assert.True((await table.ReadAsync(new DynamoLock.Actors.Table.LockKey(key)))?.IsReleased);
     }
 
     [Fact]
