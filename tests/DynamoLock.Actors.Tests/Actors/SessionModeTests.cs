@@ -29,7 +29,9 @@ public sealed class SessionModeTests : LockTestKit, IClassFixture<DynamoDbTableF
     [Fact]
     public async Task A_node_heartbeats_its_session_and_never_the_locks_it_holds_under_it()
     {
-        var manager = StartManager(_table, FastSettings("session-node") with { UseSessions = true });
+        // Fast heartbeats but a long lease: the test counts writes, and a session lost to a stalled DynamoDB Local call
+        // (the fast settings leave 1.2 s of safe time) would lose every lock under it (seen once in CI on a loaded machine).
+        var manager = StartManager(_table, FastSettings("session-node") with { UseSessions = true, LeaseDuration = TimeSpan.FromSeconds(10), SafetyMargin = TimeSpan.FromSeconds(1) });
         var holder = CreateTestProbe();
         var keys = Enumerable.Range(0, Locks).Select(i => $"session-mode/{Guid.NewGuid():N}").ToList();
 
@@ -79,7 +81,7 @@ public sealed class SessionModeTests : LockTestKit, IClassFixture<DynamoDbTableF
     [Fact]
     public void StopHeartbeat_is_refused_for_a_lock_held_under_a_session_but_not_for_one_held_on_its_own()
     {
-        var manager = StartManager(_table, FastSettings("session-node-2") with { UseSessions = true });
+        var manager = StartManager(_table, FastSettings("session-node-2") with { UseSessions = true, LeaseDuration = TimeSpan.FromSeconds(10), SafetyMargin = TimeSpan.FromSeconds(1) });
         var holder = CreateTestProbe();
         var underSession = $"session-mode/{Guid.NewGuid():N}";
         var onItsOwn = $"session-mode/{Guid.NewGuid():N}";
