@@ -74,8 +74,8 @@ internal static class LockView
 
     /// <summary>The lease as shown: the lock's, its session's for a session-held lock, or fail-closed.</summary>
     private static string Lease(LockRecord record, IReadOnlyDictionary<string, LockRecord>? sessions, bool markup) =>
-        record.SessionKey is not null
-            ? $"session {(Liveness(record, sessions).LeaseDuration is { } sessionLease && !ReferenceEquals(Liveness(record, sessions), record) ? Durations.Format(sessionLease) : "?")}"
+        record.SessionKey is { } key
+            ? $"session {(sessions?.GetValueOrDefault(key)?.LeaseDuration is { } sessionLease ? Durations.Format(sessionLease) : "?")}"
             : record.LeaseDuration is { } lease ? Durations.Format(lease) : markup ? "[yellow]fail-closed[/]" : "fail-closed";
 
     private static string StateMarkup(string state) => state switch

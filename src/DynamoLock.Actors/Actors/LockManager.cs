@@ -30,7 +30,7 @@ public sealed class LockManager : ReceiveActor
 
     // Session mode: the manager's sessions (and the clock its cores share), and the actor of each.
     private readonly NodeSessions _sessions;
-    private readonly Dictionary<TimeSpan, IActorRef> _sessionActors = [];
+    private readonly Dictionary<TimeSpan, (IActorRef? Actor, LockTiming Timing)> _sessionActors = [];
     private readonly Dictionary<IActorRef, string> _keysByChild = [];
     private readonly Dictionary<string, LockInfo> _status = new(StringComparer.Ordinal);
     private readonly HashSet<(IActorRef Subscriber, string? Key)> _subscriptions = [];
@@ -173,12 +173,20 @@ public sealed class LockManager : ReceiveActor
         Route(key, message, create: true);
     }
 
-    /// <summary>The session actor for <paramref name="lease"/>, made with <paramref name="timing"/>'s heartbeat and margin if there is none (else none without a timing).</summary>
+    /// <summary>
+    /// The session actor for <paramref name="lease"/>. One that stopped (it failed) is made again on the next demand, on
+    /// the same slot: the lock actors that hold or wait under it keep reading that slot, and the generations go on.
+    /// </summary>
     private IActorRef? SessionActorFor(TimeSpan lease, LockTiming? timing)
     {
-        if (_sessionActors.TryGetValue(lease, out var actor) && _sessions.Find(lease) is not null)
+        if (_sessionActors.TryGetValue(lease, out var known))
         {
-            return actor;
+            if (known.Actor is { } running)
+            {
+                return running;
+            }
+
+            timing = known.Timing;
         }
 
         if (timing is null)
@@ -186,11 +194,12 @@ public sealed class LockManager : ReceiveActor
             return null;
         }
 
-        var slot = _sessions.Add(lease);
-        actor = Context.ActorOf(
+        var slot = _sessions.Find(lease) ?? _sessions.Add(lease);
+        var actor = Context.ActorOf(
             Akka.Actor.Props.Create(() => new SessionActor(_table, _sessions, slot, timing, _coreOptions)),
             $"session-{(long)lease.TotalMilliseconds}ms-{++_childCounter}");
-        _sessionActors[lease] = actor;
+        Context.Watch(actor);
+        _sessionActors[lease] = (actor, timing);
         return actor;
     }
 
@@ -372,6 +381,18 @@ public sealed class LockManager : ReceiveActor
 
     private void OnTerminated(Terminated message)
     {
+        foreach (var (lease, session) in _sessionActors)
+        {
+            if (message.ActorRef.Equals(session.Actor))
+            {
+                // Its slot says the session is not live (its PostStop). Locks waiting for it may have asked the stopping
+                // actor already: told again, they ask anew, and the next demand makes another actor.
+                _sessionActors[lease] = (null, session.Timing);
+                OnSessionStateChanged();
+                return;
+            }
+        }
+
         if (_keysByChild.Remove(message.ActorRef, out var key))
         {
             if (_children.TryGetValue(key, out var child) && child.Actor.Equals(message.ActorRef))

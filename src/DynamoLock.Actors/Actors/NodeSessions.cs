@@ -18,11 +18,8 @@ internal sealed class NodeSessions(TimeProvider timeProvider) : IOwnSessions
     /// <summary>The slot of the session for <paramref name="leaseDuration"/>, if the manager made one.</summary>
     public SessionSlot? Find(TimeSpan leaseDuration) => _slots.GetValueOrDefault(leaseDuration);
 
-    /// <summary>Adds a new session's slot for <paramref name="leaseDuration"/> (the manager's thread only).</summary>
+    /// <summary>Adds the slot of the session for <paramref name="leaseDuration"/> (the manager's thread only); it lasts as long as the manager.</summary>
     public SessionSlot Add(TimeSpan leaseDuration) => _slots[leaseDuration] = new SessionSlot(leaseDuration);
-
-    /// <summary>Forgets a session whose actor stopped (its slot says it is not live), so that the next use makes another.</summary>
-    public void Remove(TimeSpan leaseDuration, SessionSlot slot) => _slots.TryRemove(new KeyValuePair<TimeSpan, SessionSlot>(leaseDuration, slot));
 
     /// <inheritdoc />
     public bool IsLive(string sessionKey)

@@ -50,7 +50,6 @@ internal sealed class SessionActor : UntypedActor
         // deleted here: a lock of this node may still name it while the manager stops.
         Step(new CloseSessionInput(DeleteRecord: false));
         _wake?.Cancel();
-        _sessions.Remove(_core.Slot.LeaseDuration, _core.Slot);
         base.PostStop();
     }
 

@@ -63,10 +63,10 @@ internal sealed class LockCore
 
     // Acquiring in session mode before the session is live; and the session generation the write in flight names.
     private bool _awaitingSession;
+    private long _writeGeneration;
 
     // A write of this core named a session since the last sweep: it may land after the core moved past it.
     private bool _sweepNeeded;
-    private long _writeGeneration;
     private Exception? _lastTableError;
     private string? _takeOverVersion;
     private bool _yieldToOtherNodes;

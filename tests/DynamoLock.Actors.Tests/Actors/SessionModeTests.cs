@@ -102,3 +102,35 @@ public sealed class SessionModeTests : LockTestKit, IClassFixture<DynamoDbTableF
         _client.Dispose();
     }
 }
+
+/// <summary>The lock manager's session actors on the in-memory table: one that stops is made again, on the same slot.</summary>
+public sealed class SessionActorRestartTests(ITestOutputHelper output) : LockTestKit(output)
+{
+    [Fact]
+    public async Task A_session_actor_that_stops_loses_its_locks_and_the_next_acquire_gets_a_new_session()
+    {
+        var table = new InMemoryLockTable();
+        var manager = StartManager(table, FastSettings("restart-node") with { UseSessions = true, LeaseDuration = TimeSpan.FromSeconds(3), SafetyMargin = TimeSpan.FromSeconds(1) });
+        var holder = CreateTestProbe();
+        holder.Send(manager, new Acquire("restart/first"));
+        var first = holder.ExpectMsg<LockAcquired>();
+        var firstSession = (await table.ReadAsync(new LockKey("restart/first")))!.SessionKey;
+        var waiter = CreateTestProbe();
+        waiter.Send(manager, new Acquire("restart/first", AcquireOptions.Wait(TimeSpan.FromSeconds(30))));
+        AwaitAssert(() => Assert.Equal(1, manager.Ask<LockStatusReport>(new GetLockStatus("restart/first")).Result.Locks.Single().Waiters));
+
+        // The session actor stops (as it would after a failure): its locks can no longer be trusted, and the waiter,
+        // already queued under the same session slot, gets the lock under the session the next actor creates, once the
+        // old session's record has gone unrenewed for its lease (3 s) plus the drift allowance, as any waiter would.
+        var sessionActor = await Sys.ActorSelection(manager.Path / "session-*").ResolveOne(TimeSpan.FromSeconds(3));
+        Watch(sessionActor);
+        sessionActor.Tell(PoisonPill.Instance);
+        ExpectTerminated(sessionActor);
+        Assert.Equal(first.FencingToken, holder.ExpectMsg<LockLost>().FencingToken);
+        Assert.True(waiter.ExpectMsg<LockAcquired>(TimeSpan.FromSeconds(15)).FencingToken > first.FencingToken);
+        var secondSession = (await table.ReadAsync(new LockKey("restart/first")))!.SessionKey;
+
+        Assert.NotNull(secondSession);
+        Assert.NotEqual(firstSession, secondSession);
+    }
+}
