@@ -32,6 +32,7 @@ internal sealed class LockCore
     private List<object>? _releaseReplies;
     private List<object>? _dataReplies;
     private List<CoreEffect> _out = null!;
+    private int _stepStart;
     private TimeSpan _now;
 
     private long _op;
@@ -212,6 +213,7 @@ internal sealed class LockCore
     {
         _now = now;
         _out = effects;
+        _stepStart = effects.Count;
     }
 
     /// <summary>Reports a changed state and asks for the one next wake-up: the earliest of everything that is due later.</summary>
@@ -296,7 +298,9 @@ internal sealed class LockCore
         if (shown != _reportedState || token != _reportedToken || !Equals(holder, _reportedHolder) || waiters != _reportedWaiters || owner != _reportedOwner)
         {
             (_reportedState, _reportedToken, _reportedHolder, _reportedWaiters, _reportedOwner) = (shown, token, holder, waiters, owner);
-            Emit(new ReportState(shown, token, holder, waiters, owner));
+            // First among this step's effects: a requester that hears its reply and then asks the manager for the lock's
+            // status must find the state the reply describes, and the manager hears the lock's messages in send order.
+            _out.Insert(_stepStart, new ReportState(shown, token, holder, waiters, owner));
         }
     }
 

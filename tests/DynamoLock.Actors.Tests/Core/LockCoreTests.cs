@@ -206,6 +206,28 @@ public sealed class LockCoreTests
     }
 
     [Fact]
+    public void The_state_report_goes_out_before_the_reply_it_describes()
+    {
+        // Found by CI (HostingTests): a client that got its LockAcquired and at once asked the manager for the lock's
+        // status could be answered before the manager heard the lock was held, and saw no fencing token. The state is
+        // reported first in the step, so whoever hears a reply and then asks the manager finds the state it describes.
+        var core = new CoreHarness();
+        core.Acquire("holder");
+        var granted = core.Answer();
+        AssertReportedBefore<LockAcquired>(granted, LockState.Held);
+
+        core.Step(new ReleaseInput("holder", null));
+        AssertReportedBefore<LockReleased>(core.Answer(), LockState.Idle);
+
+        static void AssertReportedBefore<TReply>(List<CoreEffect> effects, LockState state)
+        {
+            var report = effects.FindIndex(e => e is ReportState r && r.State == state);
+            var reply = effects.FindIndex(e => e is SendTo { Message: TReply });
+            Assert.InRange(report, 0, reply - 1);
+        }
+    }
+
+    [Fact]
     public void Stop_heartbeat_lets_the_lock_expire_and_the_holder_hears_at_its_safe_deadline()
     {
         var core = Holding("holder");
