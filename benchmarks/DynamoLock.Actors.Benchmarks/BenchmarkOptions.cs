@@ -36,6 +36,9 @@ internal sealed record BenchmarkOptions
 
     public IReadOnlyList<int> ScaleLockCounts => Quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
 
+    /// <summary>The same in session mode, up to a million held locks on one node.</summary>
+    public IReadOnlyList<int> SessionScaleLockCounts => Quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
+
     public TimeSpan HeartbeatCpuWindow => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(15);
 
     public IReadOnlyList<int> ThroughputKeys => Quick ? [1, 16] : [1, 4, 16, 64];

@@ -115,7 +115,7 @@ internal static class Charts
         var target = plot.Add.HorizontalLine(2048);
         target.LegendText = "target: 2 KB per held lock";
         target.LinePattern = LinePattern.Dashed;
-        plot.Axes.Bottom.SetTicks(positions, rows.Select(r => $"{r.Locks:N0} locks").ToArray());
+        plot.Axes.Bottom.SetTicks(positions, rows.Select(r => r.Sessions ? $"{r.Locks:N0}\nsession mode" : $"{r.Locks:N0}").ToArray());
 
         // Room above the bars for the legend.
         plot.Axes.SetLimitsY(0, Math.Max(2048, rows.Max(r => r.HolderBytesPerLock)) * 1.4);

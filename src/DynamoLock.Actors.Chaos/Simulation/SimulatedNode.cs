@@ -151,6 +151,13 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
             host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this }));
             Cores[key] = host;
         }
+        else if (host.Resting)
+        {
+            // A new actor takes up the resting core: answers and wake-ups addressed to the old one are dropped.
+            host = new CoreHost(host.Core);
+            Cores[key] = host;
+            run.Resume(this, host);
+        }
 
         run.Step(this, host, input);
     }
@@ -180,11 +187,37 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
         }
     }
 
-    /// <summary>A requester of this node stopped: every core that watches it hears so (DeathWatch).</summary>
+    /// <summary>
+    /// The manager takes a core's offer to rest: the actor goes (its timer, watches and answers in flight with it), the
+    /// manager keeps the core and watches its holder, and the next input for the key takes it up in a new actor.
+    /// </summary>
+    public void Rest(CoreHost host)
+    {
+        run.Count("core-rested");
+        host.Resting = true;
+        host.WakeGeneration++;
+        host.Watched.Clear();
+        if (host.Core.Holder is SimRequester holder && Stopped.Contains(holder))
+        {
+            // DeathWatch of an actor that is already dead answers at once.
+            run.ScheduleOn(this, run.Now, () => Input(host.Core.Key, new RequesterStoppedInput(holder), create: false));
+        }
+    }
+
+    /// <summary>A session of this node changed: a lock actor hears of it; a resting core only once its holding has ended.</summary>
+    public void SessionChanged(string key)
+    {
+        if (Cores.TryGetValue(key, out var host) && !(host.Resting && !host.Core.DeadlinePassed(Clock.Now(run.Now))))
+        {
+            Input(key, SessionChangedInput.Instance, create: false);
+        }
+    }
+
+    /// <summary>A requester of this node stopped: every core that watches it hears so (DeathWatch; the manager for resting cores).</summary>
     public void RequesterStopped(SimRequester who)
     {
         Stopped.Add(who);
-        foreach (var host in Cores.Values.Where(h => h.Watched.Contains(who)).ToList())
+        foreach (var host in Cores.Values.Where(h => h.Watched.Contains(who) || (h.Resting && Equals(h.Core.Holder, who))).ToList())
         {
             run.ScheduleOn(this, run.Now, () => Input(host.Core.Key, new RequesterStoppedInput(who), create: false));
         }

@@ -224,10 +224,11 @@ internal sealed class SimulationRun
                         Note($"{node.OwnerName} {host.Label}: generation {changed.State.Generation} {(changed.State.IsLive ? "live" : $"not live ({changed.State.LossReason})")}");
                     }
 
-                    // The manager tells its lock actors (each in its own step, as messages).
+                    // The manager tells its lock actors (each in its own step, as messages) and its resting cores whose
+                    // holding has ended.
                     foreach (var key in node.Cores.Keys.ToList())
                     {
-                        ScheduleOn(node, Now, () => node.Input(key, SessionChangedInput.Instance, create: false));
+                        ScheduleOn(node, Now, () => node.SessionChanged(key));
                     }
 
                     break;
@@ -259,6 +260,19 @@ internal sealed class SimulationRun
         _steps++;
         _effects.Clear();
         host.Core.Step(input, node.Clock.Now(Now), _effects);
+        Apply(node, host);
+    }
+
+    /// <summary>Takes up a core that rested, on its new host (as the manager starts a lock actor for a resting core).</summary>
+    internal void Resume(Node node, CoreHost host)
+    {
+        _effects.Clear();
+        host.Core.Resume(node.Clock.Now(Now), _effects);
+        Apply(node, host);
+    }
+
+    private void Apply(Node node, CoreHost host)
+    {
         foreach (var effect in _effects)
         {
             switch (effect)
@@ -304,6 +318,9 @@ internal sealed class SimulationRun
                     // The manager stops an idle key's actor: its core, timer and pending answers are gone.
                     host.WakeGeneration++;
                     node.Cores.Remove(host.Core.Key);
+                    break;
+                case RestOffer:
+                    node.Rest(host);
                     break;
                 case AllReleased done:
                     node.Released(host.Core.Key, done.ReplyTo);
@@ -510,6 +527,9 @@ internal sealed class SimulationRun
         {
             Entropy = entropy,
             Mutation = _mutation,
+
+            // Well inside the clients' holdings (up to 4 s), so session-held locks rest and are taken up again often.
+            RestAfter = TimeSpan.FromMilliseconds(250),
         };
 
     /// <summary>A session core for <paramref name="lease"/> on a node (the run's heartbeat interval and safety margin).</summary>
@@ -560,9 +580,13 @@ internal sealed class CoreHost(LockCore core) : SimHost
 
     public HashSet<SimRequester> Watched { get; } = [];
 
+    /// <summary>The core rests: its actor has gone (timers, watches and answers in flight with it) and the manager keeps the core alone.</summary>
+    public bool Resting { get; set; }
+
     public override string Label => Core.Key;
 
-    public override bool IsCurrentOn(Node node) => node.Cores.GetValueOrDefault(Core.Key) == this;
+    // A resting core has no actor: answers and wake-ups addressed to it are dead letters.
+    public override bool IsCurrentOn(Node node) => !Resting && node.Cores.GetValueOrDefault(Core.Key) == this;
 }
 
 /// <summary>One session core on one node (one per lease duration in use).</summary>

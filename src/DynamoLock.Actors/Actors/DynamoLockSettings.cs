@@ -44,7 +44,7 @@ public sealed record DynamoLockSettings
     /// </summary>
     public int MaxLocalHandOffs { get; init; } = 10;
 
-    /// <summary>How long a lock actor with nothing to do lives before it stops. Default 30 s.</summary>
+    /// <summary>How long a lock actor with nothing to do lives before it stops; in session mode also how long a held lock is quiet before it rests (its actor goes, the manager keeps its state). Default 30 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long CoordinatedShutdown waits for held locks to be released; keep it under the phase's timeout (5 s by default). Default 4 s.</summary>

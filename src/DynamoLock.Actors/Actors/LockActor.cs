@@ -29,11 +29,24 @@ internal sealed class LockActor : UntypedActor
     // Commands received from the manager, so that it can tell whether one is still in flight when this actor is idle.
     private long _received;
 
+    // Taken up from a resting core (it holds a lock already), or handed back to the manager to rest: no stop step then.
+    private readonly bool _resumed;
+    private bool _rested;
+
     public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings, LockCoreOptions coreOptions)
     {
         _table = table;
         _settings = settings;
         _core = new LockCore(key, lockKey, coreOptions);
+    }
+
+    /// <summary>Takes up a core that rested in the manager (see <see cref="RestOffer"/>).</summary>
+    public LockActor(LockCore core, ILockTable table, DynamoLockSettings settings)
+    {
+        _table = table;
+        _settings = settings;
+        _core = core;
+        _resumed = true;
     }
 
     private static List<CoreEffect> Effects => _buffer ??= new List<CoreEffect>(16);
@@ -47,15 +60,28 @@ internal sealed class LockActor : UntypedActor
     protected override void PreStart()
     {
         base.PreStart();
-        _core.Start(Now, Effects);
+        if (_resumed)
+        {
+            _core.Resume(Now, Effects);
+        }
+        else
+        {
+            _core.Start(Now, Effects);
+        }
+
         Apply();
     }
 
     protected override void PostStop()
     {
         // Stopped while holding (the manager or the system stopped): the core tells everyone and releases best-effort.
-        _core.Step(StoppedInput.Instance, Now, Effects);
-        Apply();
+        // A core handed to the manager to rest lives on there.
+        if (!_rested)
+        {
+            _core.Step(StoppedInput.Instance, Now, Effects);
+            Apply();
+        }
+
         _wake?.Cancel();
         base.PostStop();
     }
@@ -74,10 +100,24 @@ internal sealed class LockActor : UntypedActor
             case SessionChangedNotice:
                 input = SessionChangedInput.Instance;
                 break;
+            case RestNow:
+                // The manager has nothing in flight to this actor and holds back what comes for the key meanwhile.
+                if (_core.CanRest)
+                {
+                    _rested = true;
+                    Context.Parent.Tell(new LockActorRested(_core));
+                    Context.Stop(Self);
+                }
+                else
+                {
+                    Context.Parent.Tell(new LockActorRestRefused(_core.Key));
+                }
+
+                return;
             case Acquire m:
                 _received++;
                 var options = m.Options ?? AcquireOptions.Default;
-                var timing = _settings.ResolveTiming(options);
+                var timing = ReferenceEquals(options, AcquireOptions.Default) && _core.Options.DefaultTiming is { } shared ? shared : _settings.ResolveTiming(options);
 
                 // The manager made the session's slot (and actor) before it forwarded the acquire.
                 input = new AcquireInput(Sender, options, timing, timing.UsesSession(options, _settings) ? Sessions.Find(timing.LeaseDuration!.Value) : null);
@@ -155,6 +195,9 @@ internal sealed class LockActor : UntypedActor
                     break;
                 case CountMetric m:
                     CoreInterpreter.Count(m);
+                    break;
+                case RestOffer:
+                    Context.Parent.Tell(new LockActorRestable(_core.Key, _received));
                     break;
                 case SessionNeeded m:
                     Context.Parent.Tell(new SessionNeededNotice(m.Slot.LeaseDuration));

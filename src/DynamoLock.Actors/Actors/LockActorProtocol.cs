@@ -7,6 +7,36 @@ namespace DynamoLock.Actors;
 /// <summary>Sent by a LockActor that has had nothing to do for its idle timeout; <paramref name="Received"/> lets the manager see whether a command is still in flight to it.</summary>
 internal sealed record LockActorIdle(string Key, long Received);
 
+/// <summary>
+/// A LockActor holds a session-held lock with nothing to do (its core's <c>RestOffer</c>); <paramref name="Received"/>
+/// as in <see cref="LockActorIdle"/>. The manager answers <see cref="RestNow"/> if nothing is in flight to it.
+/// </summary>
+internal sealed record LockActorRestable(string Key, long Received);
+
+/// <summary>
+/// From the manager, with nothing in flight to the actor: hand the core over and stop, if it can still rest. The manager
+/// holds back whatever comes for the key until the answer (<see cref="LockActorRested"/> or <see cref="LockActorRestRefused"/>).
+/// </summary>
+internal sealed record RestNow
+{
+    public static readonly RestNow Instance = new();
+}
+
+/// <summary>The LockActor stops and hands its core to the manager, which keeps it until an input for the key comes.</summary>
+internal sealed record LockActorRested(Core.LockCore Core);
+
+/// <summary>The LockActor's core could not rest after all (something changed since it offered); it carries on.</summary>
+internal sealed record LockActorRestRefused(string Key);
+
+/// <summary>Asks the manager which keys rest (tests and diagnostics); answered with <see cref="RestingKeys"/>.</summary>
+internal sealed record GetRestingKeys
+{
+    public static readonly GetRestingKeys Instance = new();
+}
+
+/// <summary>The keys whose cores rest in the manager, without an actor.</summary>
+internal sealed record RestingKeys(IReadOnlyList<string> Keys);
+
 /// <summary>A LockActor's state changed; the manager keeps the latest for status queries and metrics.</summary>
 internal sealed record LockStateChanged(LockInfo Info);
 

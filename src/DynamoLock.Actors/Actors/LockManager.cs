@@ -28,6 +28,10 @@ public sealed class LockManager : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
 
+    // Session-held locks with nothing to do: their cores alone, without an actor or a timer (see RestOffer). The first
+    // input for a key takes its core up in a new lock actor; the manager watches the holders meanwhile.
+    private readonly Dictionary<string, Core.LockCore> _resting = new(StringComparer.Ordinal);
+
     // Session mode: the manager's sessions (and the clock its cores share), and the actor of each.
     private readonly NodeSessions _sessions;
     private readonly Dictionary<TimeSpan, (IActorRef? Actor, LockTiming Timing)> _sessionActors = [];
@@ -58,6 +62,10 @@ public sealed class LockManager : ReceiveActor
         Receive<LockEventPublished>(OnEventPublished);
         Receive<LockStateChanged>(OnStateChanged);
         Receive<LockActorIdle>(OnChildIdle);
+        Receive<LockActorRestable>(OnChildRestable);
+        Receive<LockActorRested>(OnChildRested);
+        Receive<LockActorRestRefused>(OnChildRestRefused);
+        Receive<GetRestingKeys>(_ => Sender.Tell(new RestingKeys(_resting.Keys.Order(StringComparer.Ordinal).ToList())));
         Receive<ReleaseAllLocks>(_ => OnReleaseAll());
         Receive<AllLocksReleased>(OnChildReleasedAll);
         Receive<Terminated>(OnTerminated);
@@ -118,6 +126,33 @@ public sealed class LockManager : ReceiveActor
     protected override void PostStop()
     {
         _stopped.Value = true;
+
+        // As a lock actor does when it stops: holders hear of it and the locks are released (best-effort, unanswered).
+        var effects = new List<Core.CoreEffect>();
+        foreach (var core in _resting.Values)
+        {
+            effects.Clear();
+            core.Step(Core.StoppedInput.Instance, _sessions.Now, effects);
+            foreach (var effect in effects)
+            {
+                switch (effect)
+                {
+                    case Core.SendTo m:
+                        ((IActorRef)m.To).Tell(m.Message);
+                        break;
+                    case Core.PublishEvent m:
+                        OnEventPublished(new LockEventPublished(m.Event));
+                        Context.System.EventStream.Publish(m.Event);
+                        break;
+                    case Core.CallTable m:
+                        CoreInterpreter.Call(_table, m.Op, m.Call, ActorRefs.Nobody);
+                        break;
+                }
+            }
+        }
+
+        LockMetrics.RestingLocks.Add(-_resting.Count);
+        _resting.Clear();
         base.PostStop();
     }
 
@@ -208,7 +243,14 @@ public sealed class LockManager : ReceiveActor
         // Every lock actor re-checks: those holding under a lost session lose their locks, those waiting for it write.
         foreach (var child in _children.Values)
         {
-            child.Actor.Tell(SessionChangedNotice.Instance);
+            Deliver(child, SessionChangedNotice.Instance, Self, command: false);
+        }
+
+        // A resting core needs telling only once its holding has ended (its session lost or replaced); the others rest on.
+        var now = _sessions.Now;
+        foreach (var key in _resting.Where(r => r.Value.DeadlinePassed(now)).Select(r => r.Key).ToList())
+        {
+            Deliver(WakeResting(key)!, SessionChangedNotice.Instance, Self, command: false);
         }
     }
 
@@ -271,8 +313,8 @@ public sealed class LockManager : ReceiveActor
     private void OnGetStatus(GetLockStatus message)
     {
         var locks = message.Key is null
-            ? _status.Values.OrderBy(i => i.Key, StringComparer.Ordinal).ToList()
-            : _status.TryGetValue(message.Key, out var info) ? [info] : [];
+            ? _status.Values.Concat(_resting.Values.Select(RestingInfo)).OrderBy(i => i.Key, StringComparer.Ordinal).ToList()
+            : _status.TryGetValue(message.Key, out var info) ? [info] : _resting.TryGetValue(message.Key, out var core) ? [RestingInfo(core)] : [];
         Sender.Tell(new LockStatusReport(_settings.OwnerName, locks));
     }
 
@@ -291,7 +333,7 @@ public sealed class LockManager : ReceiveActor
     private void OnUnsubscribe(UnsubscribeLockEvents message)
     {
         _subscriptions.Remove((message.Subscriber, message.Key));
-        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)))
+        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)) && !_resting.Values.Any(c => message.Subscriber.Equals(c.Holder)))
         {
             Context.Unwatch(message.Subscriber);
         }
@@ -341,6 +383,11 @@ public sealed class LockManager : ReceiveActor
     private void OnReleaseAll()
     {
         _shuttingDown = true;
+        foreach (var key in _resting.Keys.ToList())
+        {
+            WakeResting(key);
+        }
+
         if (_shutdownRelease is { } running)
         {
             running.ReplyTo.Add(Sender);
@@ -351,10 +398,9 @@ public sealed class LockManager : ReceiveActor
         var pending = new HashSet<IActorRef>(_children.Values.Select(c => c.Actor));
         _shutdownRelease = new ShutdownRelease([Sender], pending);
         _log.Info("Releasing the locks of {0} lock actor(s) for shutdown.", pending.Count);
-        foreach (var (key, child) in _children)
+        foreach (var child in _children.Values)
         {
-            child.Forwarded++;
-            child.Actor.Tell(ReleaseAllLocks.Instance);
+            Deliver(child, ReleaseAllLocks.Instance, Self, command: true);
         }
 
         CompleteShutdownReleaseIfDone();
@@ -399,6 +445,15 @@ public sealed class LockManager : ReceiveActor
             {
                 _children.Remove(key);
                 _status.Remove(key);
+
+                // It failed while the manager held messages back for it: they go to a fresh actor (or are refused there).
+                foreach (var (held, sender, command) in child.HeldBack ?? [])
+                {
+                    if (command)
+                    {
+                        Route(key, held, sender, create: held is Acquire);
+                    }
+                }
             }
 
             _shutdownRelease?.Pending.Remove(message.ActorRef);
@@ -406,12 +461,128 @@ public sealed class LockManager : ReceiveActor
             return;
         }
 
+        // A holder of resting locks stopped: their cores are taken up, and their new actors' DeathWatch tells them.
+        foreach (var restingKey in _resting.Where(r => message.ActorRef.Equals(r.Value.Holder)).Select(r => r.Key).ToList())
+        {
+            WakeResting(restingKey);
+        }
+
         _subscriptions.RemoveWhere(s => s.Subscriber.Equals(message.ActorRef));
     }
 
-    private bool Route(string key, object command, bool create)
+    private void OnChildRestable(LockActorRestable message)
+    {
+        // As for idle: only with nothing in flight to it. Then what comes for the key waits for the actor's answer.
+        if (!_shuttingDown && _children.TryGetValue(message.Key, out var child) && child.Actor.Equals(Sender) && child.Forwarded == message.Received && !child.RestRequested)
+        {
+            child.RestRequested = true;
+            child.Actor.Tell(RestNow.Instance);
+        }
+    }
+
+    private void OnChildRested(LockActorRested message)
+    {
+        var key = message.Core.Key;
+        if (!_children.TryGetValue(key, out var child) || !child.Actor.Equals(Sender))
+        {
+            return;
+        }
+
+        _children.Remove(key);
+        _keysByChild.Remove(child.Actor);
+        _resting[key] = message.Core;
+        LockMetrics.RestingLocks.Add(1);
+
+        // Its status is read from the core while it rests: an entry per lock was ~90 bytes of the ~1 KB a resting lock costs.
+        _status.Remove(key);
+        if (message.Core.Holder is IActorRef holder)
+        {
+            Context.Watch(holder);
+        }
+
+        if (child.HeldBack is { } held)
+        {
+            var woken = WakeResting(key)!;
+            if (_shutdownRelease?.Pending.Remove(child.Actor) == true)
+            {
+                _shutdownRelease.Pending.Add(woken.Actor);
+            }
+
+            foreach (var (m, sender, command) in held)
+            {
+                Deliver(woken, m, sender, command);
+            }
+        }
+    }
+
+    private void OnChildRestRefused(LockActorRestRefused message)
+    {
+        if (_children.TryGetValue(message.Key, out var child) && child.Actor.Equals(Sender))
+        {
+            child.RestRequested = false;
+            var held = child.HeldBack;
+            child.HeldBack = null;
+            foreach (var (m, sender, command) in held ?? [])
+            {
+                Deliver(child, m, sender, command);
+            }
+        }
+    }
+
+    /// <summary>Takes a resting core up in a new lock actor; <see langword="null"/> if <paramref name="key"/> has none.</summary>
+    private Child? WakeResting(string key)
+    {
+        if (!_resting.Remove(key, out var core))
+        {
+            return null;
+        }
+
+        LockMetrics.RestingLocks.Add(-1);
+        _status[key] = RestingInfo(core);
+        return AddChild(key, new Props(LockActorDeploy, typeof(LockActor), core, _table, _settings));
+    }
+
+    /// <summary>What a resting lock's status is: held, by its holder, with nobody waiting (or it would not rest).</summary>
+    private static LockInfo RestingInfo(Core.LockCore core) =>
+        new(core.Key, LockState.Held, core.FencingToken, (IActorRef?)core.Holder, 0, null);
+
+    private Child AddChild(string key, Props props)
+    {
+        var actor = Context.ActorOf(props, $"lock-{++_childCounter}");
+        Context.Watch(actor);
+        var child = new Child(actor);
+        _children[key] = child;
+        _keysByChild[actor] = key;
+        return child;
+    }
+
+    /// <summary>Tells a lock actor, or holds the message back while the manager waits to hear whether the actor rests.</summary>
+    private static void Deliver(Child child, object message, IActorRef sender, bool command)
+    {
+        if (child.RestRequested)
+        {
+            (child.HeldBack ??= []).Add((message, sender, command));
+            return;
+        }
+
+        if (command)
+        {
+            child.Forwarded++;
+        }
+
+        child.Actor.Tell(message, sender);
+    }
+
+    private bool Route(string key, object command, bool create) => Route(key, command, Sender, create);
+
+    private bool Route(string key, object command, IActorRef sender, bool create)
     {
         if (!_children.TryGetValue(key, out var child))
+        {
+            child = WakeResting(key);
+        }
+
+        if (child is null)
         {
             if (!create)
             {
@@ -421,17 +592,10 @@ public sealed class LockManager : ReceiveActor
             // Props from the type and its arguments: the expression form compiled a lambda for every lock actor, which
             // made acquiring 20,000 keys take 15.8 s instead of 0.7 s. One deploy shared by all: a copy per lock actor
             // (what WithMailbox makes) was 72 bytes per held lock.
-            var actor = Context.ActorOf(
-                new Props(LockActorDeploy, typeof(LockActor), key, new LockKey(key), _table, _settings, _coreOptions),
-                $"lock-{++_childCounter}");
-            Context.Watch(actor);
-            child = new Child(actor);
-            _children[key] = child;
-            _keysByChild[actor] = key;
+            child = AddChild(key, new Props(LockActorDeploy, typeof(LockActor), key, new LockKey(key), _table, _settings, _coreOptions));
         }
 
-        child.Forwarded++;
-        child.Actor.Forward(command);
+        Deliver(child, command, sender, command: true);
         return true;
     }
 
@@ -455,6 +619,12 @@ public sealed class LockManager : ReceiveActor
         public IActorRef Actor { get; } = actor;
 
         public long Forwarded { get; set; }
+
+        /// <summary>The manager asked it to rest (<see cref="RestNow"/>) and has not heard back.</summary>
+        public bool RestRequested { get; set; }
+
+        /// <summary>What came for the key meanwhile, delivered once the actor answers.</summary>
+        public List<(object Message, IActorRef Sender, bool Command)>? HeldBack { get; set; }
     }
 
     private sealed record ShutdownRelease(List<IActorRef> ReplyTo, HashSet<IActorRef> Pending);

@@ -20,5 +20,6 @@ internal static class LockMetrics
     internal static readonly Counter<long> Losses = Meter.CreateCounter<long>("dynamolock.losses", description: "Locks lost, by reason.");
     internal static readonly Counter<long> Releases = Meter.CreateCounter<long>("dynamolock.releases", description: "Locks released.");
     internal static readonly UpDownCounter<long> HeldLocks = Meter.CreateUpDownCounter<long>("dynamolock.held_locks", description: "Locks held by this process.");
+    internal static readonly UpDownCounter<long> RestingLocks = Meter.CreateUpDownCounter<long>("dynamolock.resting_locks", description: "Session-held locks with nothing to do, kept by the lock manager without an actor or a timer.");
     internal static readonly Histogram<double> TableLatency = Meter.CreateHistogram<double>("dynamolock.table.duration", unit: "ms", description: "Lock table call latency, by operation.");
 }

@@ -35,6 +35,15 @@ internal sealed record BecameIdle : CoreEffect
     public static readonly BecameIdle Instance = new();
 }
 
+/// <summary>
+/// Session-held and quiet for the idle timeout (<see cref="LockCore.CanRest"/>): the interpreter may go and keep only the
+/// core, until an input for it comes (<see cref="LockCore.Resume"/>). An offer only: nothing changes if it is not taken.
+/// </summary>
+internal sealed record RestOffer : CoreEffect
+{
+    public static readonly RestOffer Instance = new();
+}
+
 /// <summary>After <see cref="ReleaseAllInput"/>: nothing is held or being released any more.</summary>
 internal sealed record AllReleased(object ReplyTo) : CoreEffect;
 

@@ -42,6 +42,10 @@ internal sealed class LockCore
     private TimeSpan _idleAt = Never;
     private TimeSpan _lastWake = Never;
 
+    // Session-held with nothing to do: when the core offers to rest (Never: not counting; RestOffered: offered).
+    private TimeSpan _restAt = Never;
+    private static readonly TimeSpan RestOffered = TimeSpan.MinValue;
+
     // Holding.
     private Grant? _grant;
     private bool _releaseRequested;
@@ -130,6 +134,39 @@ internal sealed class LockCore
 
     private LockCoreMutation Mutation => Options.Mutation;
 
+    /// <summary>
+    /// A session-held lock with nothing in flight, nobody waiting and nothing due: it needs no timer, so its actor can
+    /// go and the core alone be kept (see <see cref="RestOffer"/>). Any input may be stepped into a resting core again.
+    /// </summary>
+    public bool CanRest =>
+        State == LockState.Held && _grant is { Unheld: false, Requester.Session: not null } && _waiters.Count == 0 &&
+        !_releaseRequested && !_heartbeatStopped && _revokedAt == Never && _pendingData is null && _retryAt == Never &&
+        !_shuttingDown && _sessionStep == SessionStep.None && (_releaseReplies?.Count ?? 0) == 0 && (_dataReplies?.Count ?? 0) == 0;
+
+    /// <summary>Who holds the lock, while held.</summary>
+    public object? Holder => _grant is { Unheld: false } grant ? grant.Requester.Ref : null;
+
+    /// <summary>Whether the holding has reached its safe deadline at <paramref name="now"/>: a resting core must be stepped then.</summary>
+    public bool DeadlinePassed(TimeSpan now) =>
+        Mutation != LockCoreMutation.RestThroughSessionLoss && _grant is { } grant && grant.SafeDeadline(Mutation) is { } deadline && deadline <= now;
+
+    /// <summary>
+    /// Takes up a core that rested (its interpreter went away): the interpreter that resumes it watches the holder again
+    /// and is asked for the wake-ups still due. Then any input may be stepped as before.
+    /// </summary>
+    public void Resume(TimeSpan now, List<CoreEffect> effects)
+    {
+        Begin(now, effects);
+        _lastWake = Never;
+        _restAt = Never;
+        if (Holder is { } holder)
+        {
+            Emit(new WatchRequester(holder));
+        }
+
+        End();
+    }
+
     /// <summary>Starts the idle period of a fresh core (its first wake-up).</summary>
     public void Start(TimeSpan now, List<CoreEffect> effects)
     {
@@ -142,6 +179,11 @@ internal sealed class LockCore
     public void Step(CoreInput input, TimeSpan now, List<CoreEffect> effects)
     {
         Begin(now, effects);
+        if (_restAt == RestOffered && input is not WakeInput)
+        {
+            // Something happened after the offer to rest: the quiet period starts again if it is still at rest.
+            _restAt = Never;
+        }
 
         // Whatever the input, a holding past its safe deadline ends first: a late timer or a late answer never extends it.
         CheckSafeDeadline();
@@ -240,6 +282,17 @@ internal sealed class LockCore
             Consider(State == LockState.Held ? grant.HeartbeatDueAt(_heartbeatStopped) : null);
             Consider(_revokedAt != Never && _releaseRequested && State == LockState.Held ? _revokedAt + grant.Requester.Timing.SafetyMargin : null);
         }
+
+        if (!CanRest)
+        {
+            _restAt = Never;
+        }
+        else if (_restAt == Never)
+        {
+            _restAt = _now + Options.RestAfter;
+        }
+
+        Consider(_restAt == RestOffered ? null : Maybe(_restAt));
 
         if ((next ?? Never) != _lastWake)
         {
@@ -350,6 +403,11 @@ internal sealed class LockCore
             _idleAt = _now + Options.IdleTimeout;
             Call(new ReadCall(LockKey));
             _sessionStep = SessionStep.Sweep;
+        }
+        else if (_restAt != Never && _restAt != RestOffered && _restAt <= _now && CanRest)
+        {
+            _restAt = RestOffered;
+            Emit(RestOffer.Instance);
         }
         else if (State == LockState.Idle && _waiters.Count == 0 && _idleAt <= _now)
         {

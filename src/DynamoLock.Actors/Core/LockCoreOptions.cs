@@ -12,9 +12,18 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// <summary>This node's sessions, so that a core can recognise a record its own node left under one of them; <see langword="null"/> where the node has none.</summary>
     public IOwnSessions? OwnSessions { get; init; }
 
+    /// <summary>The timing of an acquire with the default options: one instance shared by every lock that uses it (~56 bytes each otherwise).</summary>
+    public LockTiming? DefaultTiming { get; init; }
+
+    /// <summary>How long a session-held lock is quiet before its core offers to rest (<see cref="RestOffer"/>); the idle timeout unless set.</summary>
+    public TimeSpan RestAfter { get; init; } = IdleTimeout;
+
     /// <summary>The core options of <paramref name="settings"/>.</summary>
     public static LockCoreOptions From(DynamoLockSettings settings) =>
-        new(settings.OwnerName, settings.RefreshInterval, settings.DriftAllowance, settings.MaxLocalHandOffs, settings.IdleTimeout);
+        new(settings.OwnerName, settings.RefreshInterval, settings.DriftAllowance, settings.MaxLocalHandOffs, settings.IdleTimeout)
+        {
+            DefaultTiming = settings.ResolveTiming(AcquireOptions.Default),
+        };
 }
 
 /// <summary>Where the core's record version numbers and jitter come from.</summary>
@@ -76,4 +85,7 @@ internal enum LockCoreMutation
 
     /// <summary>A waiter treats a session-held lock like a lock heartbeated on its own (its version unchanged for a lease) and never expires the session.</summary>
     TakeOverWithoutExpiringSession,
+
+    /// <summary>A resting core never reaches its safe deadline as its interpreter sees it, so a lost session's resting locks are never told.</summary>
+    RestThroughSessionLoss,
 }

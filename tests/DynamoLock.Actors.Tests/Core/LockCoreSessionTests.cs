@@ -85,12 +85,26 @@ public sealed class LockCoreSessionTests
         var node = new Node();
         node.Hold("holder");
 
-        // The lock core asks for no wake-up at all while it holds under the session.
-        Assert.Null(node.Lock.Effects.OfType<WakeAt>().LastOrDefault()?.At);
+        // The lock core asks for one wake-up only, after the quiet period, to offer to rest; then for none at all while it
+        // holds under the session.
+        var restAt = node.Lock.Now + node.Lock.Core.Options.RestAfter;
+        Assert.Equal(restAt, node.Lock.Effects.OfType<WakeAt>().Last().At);
+        while (node.Session.Now < restAt)
+        {
+            node.Session.WakeWhenAsked();
+            node.Session.Answer();
+        }
 
-        // Ten seconds of session heartbeats (five leases): the lock core is never stepped, and its record never written.
+        node.Lock.AdvanceTo(node.Session.Now);
+        var offered = node.Lock.Step(WakeInput.Instance);
+        Assert.Single(offered.OfType<RestOffer>());
+        Assert.True(node.Lock.Core.CanRest);
+        Assert.DoesNotContain(offered, e => e is WakeAt { At: not null });
+
+        // Ten seconds more of session heartbeats (five leases): the lock core is never stepped, and its record never written.
         var record = Read(node.Table, CoreHarness.Key)!;
-        while (node.Session.Now < TimeSpan.FromSeconds(10))
+        var until = node.Session.Now + TimeSpan.FromSeconds(10);
+        while (node.Session.Now < until)
         {
             node.Session.WakeWhenAsked();
             node.Session.Answer();
