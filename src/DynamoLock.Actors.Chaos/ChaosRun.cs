@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using DynamoLock.Actors.Chaos.Simulation;
 using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors.Chaos;
@@ -41,7 +42,8 @@ public static class ChaosRun
             var system = ActorSystem.Create(name, config);
             var rate = c <= options.ClockRates.Count ? options.ClockRates[c - 1] : 1.0;
             var clock = rate == 1.0 ? TimeProvider.System : new DriftingTimeProvider(rate);
-            var manager = system.ActorOf(LockManager.Props(table, options.Settings with { OwnerName = name, TimeProvider = clock }), "dynamolock");
+            var settings = options.Settings with { OwnerName = name, TimeProvider = clock, UseSessions = ChaosRunOptions.UsesSessions(options.Sessions, c) };
+            var manager = system.ActorOf(LockManager.Props(table, settings), "dynamolock");
             var acquire = AcquireOptions.Wait(TimeSpan.FromSeconds(10));
             var workers = Enumerable.Range(1, options.WorkersPerClient)
                 .Select(w => system.ActorOf(ChaosWorker.Props($"{name}/w{w}", manager, keys, history, resource, options.Seed * 1000 + (c * 10) + w, acquire), $"worker-{w}"))
@@ -50,7 +52,8 @@ public static class ChaosRun
         }
 
         log?.Invoke($"{options.Clients} clients x {options.WorkersPerClient} workers on {options.Keys} keys for {options.Duration}, seed {options.Seed}"
-            + (options.ClockRates.Count == 0 ? string.Empty : $", clock rates {string.Join(", ", options.ClockRates)}"));
+            + (options.ClockRates.Count == 0 ? string.Empty : $", clock rates {string.Join(", ", options.ClockRates)}")
+            + SessionsNote(options.Sessions));
         var partitions = 0;
         var started = TimeProvider.System.GetTimestamp();
         var nextPartition = options.PartitionEvery;
@@ -103,6 +106,14 @@ public static class ChaosRun
 
         yield return $"violations: {r.Violations.Count}";
     }
+
+    /// <summary>How the first log line names the session mode: nothing without sessions, as before they existed.</summary>
+    internal static string SessionsNote(SessionUse sessions, string clients = "clients") => sessions switch
+    {
+        SessionUse.Never => string.Empty,
+        SessionUse.Always => ", locks held under sessions",
+        _ => $", odd-numbered {clients} hold their locks under sessions",
+    };
 
     /// <summary>The worker of the most recent grant that has not ended yet, if any.</summary>
     private static string? CurrentHolder(History history)

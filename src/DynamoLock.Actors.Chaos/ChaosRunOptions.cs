@@ -1,3 +1,5 @@
+using DynamoLock.Actors.Chaos.Simulation;
+
 namespace DynamoLock.Actors.Chaos;
 
 /// <summary>The shape of a chaos run.</summary>
@@ -36,6 +38,13 @@ public sealed record ChaosRunOptions
     /// </summary>
     public IReadOnlyList<double> ClockRates { get; init; } = [];
 
+    /// <summary>
+    /// Which clients hold their locks under sessions (<see cref="DynamoLockSettings.UseSessions"/>, docs/sessions.md):
+    /// none (the default), every one, or with <see cref="SessionUse.Mixed"/> the odd-numbered ones, so session-held and
+    /// per-lock records meet on the same keys.
+    /// </summary>
+    public SessionUse Sessions { get; init; } = SessionUse.Never;
+
     /// <summary>Lock timing: lease 3 s, heartbeat 500 ms, refresh 200 ms, safety margin 1 s, drift 200 ms.</summary>
     public DynamoLockSettings Settings { get; init; } = new()
     {
@@ -44,5 +53,17 @@ public sealed record ChaosRunOptions
         RefreshInterval = TimeSpan.FromMilliseconds(200),
         SafetyMargin = TimeSpan.FromSeconds(1),
         DriftAllowance = TimeSpan.FromMilliseconds(200),
+    };
+
+    /// <summary>
+    /// Whether client <paramref name="number"/> (counted from 1; in a run with processes, the number of the worker process
+    /// started) holds its locks under sessions for <paramref name="sessions"/>: with <see cref="SessionUse.Mixed"/>, the
+    /// odd-numbered ones do, so every mixed run has both modes.
+    /// </summary>
+    public static bool UsesSessions(SessionUse sessions, int number) => sessions switch
+    {
+        SessionUse.Never => false,
+        SessionUse.Always => true,
+        _ => number % 2 == 1,
     };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DynamoLock.Actors.Chaos.Simulation;
 
 namespace DynamoLock.Actors.Chaos;
 
@@ -32,6 +33,18 @@ public sealed record ProcessChaosRunOptions
 
     /// <summary>The workers' lease (their settings are <see cref="ChaosRunOptions.Settings"/>'s).</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Which worker processes hold their locks under sessions: none (the default), every one, or with
+    /// <see cref="SessionUse.Mixed"/> the odd-numbered ones in the order they are started (replacements included).
+    /// </summary>
+    public SessionUse Sessions { get; init; } = SessionUse.Never;
+
+    /// <summary>
+    /// Clock rates of the workers' monotonic clocks, by slot: the first entry is the first process's and that of every
+    /// process that replaces it, and so on (missing entries are exact). See <see cref="ChaosRunOptions.ClockRates"/>.
+    /// </summary>
+    public IReadOnlyList<double> ClockRates { get; init; } = [];
 }
 
 /// <summary>
@@ -51,7 +64,7 @@ public static class ProcessChaosRun
         var faults = new Dictionary<FaultKind, int>();
         var started = 0;
 
-        (string, Process) Start()
+        (string, Process) Start(int slot)
         {
             var name = $"proc-{++started}";
             var start = new ProcessStartInfo(options.WorkerCommand.FileName)
@@ -65,6 +78,17 @@ public static class ProcessChaosRun
                          ["--endpoint", options.Endpoint, "--table", options.TableName, "--name", name, "--keys", options.Keys.ToString(CultureInfo.InvariantCulture), "--seed", (options.Seed + started).ToString(CultureInfo.InvariantCulture)]))
             {
                 start.ArgumentList.Add(argument);
+            }
+
+            if (ChaosRunOptions.UsesSessions(options.Sessions, started))
+            {
+                start.ArgumentList.Add("--sessions");
+            }
+
+            if (slot < options.ClockRates.Count && options.ClockRates[slot] != 1.0)
+            {
+                start.ArgumentList.Add("--clock-rate");
+                start.ArgumentList.Add(options.ClockRates[slot].ToString(CultureInfo.InvariantCulture));
             }
 
             var process = Process.Start(start) ?? throw new InvalidOperationException("a worker process did not start.");
@@ -86,10 +110,12 @@ public static class ProcessChaosRun
         {
             for (var i = 0; i < options.Processes; i++)
             {
-                live.Add(Start());
+                live.Add(Start(i));
             }
 
-            log?.Invoke($"{options.Processes} worker processes on {options.Keys} keys for {options.Duration}, seed {options.Seed}");
+            log?.Invoke($"{options.Processes} worker processes on {options.Keys} keys for {options.Duration}, seed {options.Seed}"
+                + (options.ClockRates.Count == 0 ? string.Empty : $", clock rates {string.Join(", ", options.ClockRates)}")
+                + ChaosRun.SessionsNote(options.Sessions, "worker processes"));
             var clock = Stopwatch.StartNew();
             var nextFault = options.FaultEvery;
             while (clock.Elapsed < options.Duration && !cancellationToken.IsCancellationRequested)
@@ -107,7 +133,7 @@ public static class ProcessChaosRun
                         // Recorded once it is dead: nothing it recorded can come later.
                         history.Record(name, "killed", string.Empty);
                         faults[FaultKind.ProcessKilled] = faults.GetValueOrDefault(FaultKind.ProcessKilled) + 1;
-                        live[index] = Start();
+                        live[index] = Start(index);
                         log?.Invoke($"{clock.Elapsed.TotalSeconds:F1}s: {name} SIGKILLed, {live[index].Name} started");
                     }
                     else

@@ -18,11 +18,19 @@ internal static class ChaosWorkerCommand
         var keys = new Option<int>("--keys") { DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var workers = new Option<int>("--workers") { DefaultValueFactory = _ => 2 };
-        var command = new Command("chaos-worker", "One worker process of a process-level soak (used by dynamolock soak --processes).") { name, keys, seed, workers };
+        var sessions = new Option<bool>("--sessions") { Description = "Hold the locks under sessions (DynamoLockSettings.UseSessions)." };
+        var clockRate = new Option<double>("--clock-rate") { Description = "How fast the lock manager's monotonic clock runs (1 = exact).", DefaultValueFactory = _ => 1.0 };
+        var command = new Command("chaos-worker", "One worker process of a process-level soak (used by dynamolock soak --processes).") { name, keys, seed, workers, sessions, clockRate };
         command.Hidden = true;
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, common, "chaos-worker", async () =>
         {
             var endpoint = parse.GetValue(common.Endpoint) ?? throw new UsageException("--endpoint is required.");
+            var rate = parse.GetValue(clockRate);
+            if (rate is <= 0 or >= 2)
+            {
+                throw new UsageException($"--clock-rate must be between 0 and 2 (got {rate}).");
+            }
+
             var processName = parse.GetValue(name)!;
             var seedValue = parse.GetValue(seed);
             var output = Console.Out;
@@ -32,7 +40,13 @@ internal static class ChaosWorkerCommand
             await table.EnsureTableAsync(ct).ConfigureAwait(false);
             // Standard output carries the history: Akka logs (errors) to standard error only, which the harness drains.
             using var system = ToolActorSystem.Create("chaos-worker", parse.GetValue(common.Verbose), quietLevel: "ERROR");
-            var manager = system.ActorOf(LockManager.Props(table, new ChaosRunOptions { Endpoint = endpoint }.Settings with { OwnerName = processName }), "dynamolock");
+            var settings = new ChaosRunOptions { Endpoint = endpoint }.Settings with
+            {
+                OwnerName = processName,
+                UseSessions = parse.GetValue(sessions),
+                TimeProvider = rate == 1.0 ? TimeProvider.System : new DriftingTimeProvider(rate),
+            };
+            var manager = system.ActorOf(LockManager.Props(table, settings), "dynamolock");
             var keyNames = Enumerable.Range(1, parse.GetValue(keys)).Select(i => $"chaos/processes/key-{i}").ToList();
             var resource = new FencedResource();
             var actors = Enumerable.Range(1, parse.GetValue(workers))

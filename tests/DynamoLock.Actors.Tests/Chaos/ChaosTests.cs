@@ -1,4 +1,6 @@
 using DynamoLock.Actors.Chaos;
+using DynamoLock.Actors.Chaos.Simulation;
+using DynamoLock.Actors.Table;
 using DynamoLock.Actors.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -72,6 +74,69 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Competing_clients_holding_locks_under_sessions_keep_every_guarantee()
+    {
+        var table = DynamoDbTableFixture.UniqueTableName("chaos-sessions");
+        var result = await ChaosRun.RunAsync(
+            new ChaosRunOptions
+            {
+                Endpoint = fixture.Server.Endpoint,
+                TableName = table,
+                Clients = 4,
+                Keys = 2,
+                Duration = TimeSpan.FromSeconds(20),
+                Seed = 42,
+                PartitionEvery = TimeSpan.FromSeconds(4),
+                ClockRates = [1.05, 0.95],
+                Sessions = SessionUse.Always,
+            },
+            output.WriteLine);
+
+        foreach (var line in ChaosRun.Summary(result))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.Empty(result.Report.Violations);
+        Assert.True(result.Report.Acquisitions >= 20, $"only {result.Report.Acquisitions} acquisitions");
+        Assert.True(result.Report.CounterIncrements >= 10, $"only {result.Report.CounterIncrements} counter increments");
+        Assert.Equal(4, result.Partitions);
+        Assert.Equal(new[] { "client-1", "client-2", "client-3", "client-4" }, await SessionOwnersAsync(table));
+    }
+
+    [Fact]
+    public async Task Worker_processes_holding_locks_under_sessions_that_are_killed_and_paused_keep_every_guarantee()
+    {
+        var table = DynamoDbTableFixture.UniqueTableName("chaos-processes-sessions");
+        var result = await ProcessChaosRun.RunAsync(
+            new ProcessChaosRunOptions
+            {
+                Endpoint = fixture.Server.Endpoint,
+                WorkerCommand = ("dotnet", [Path.Combine(AppContext.BaseDirectory, "dynamolock.dll"), "chaos-worker"]),
+                TableName = table,
+                Processes = 3,
+                Keys = 2,
+                Duration = TimeSpan.FromSeconds(25),
+                Seed = 7,
+                FaultEvery = TimeSpan.FromSeconds(5),
+                Sessions = SessionUse.Always,
+            },
+            output.WriteLine);
+
+        foreach (var line in ChaosRun.Summary(result))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.Empty(result.Report.Violations);
+        Assert.True(result.Report.Acquisitions >= 10, $"only {result.Report.Acquisitions} acquisitions");
+        Assert.Equal(4, result.Faults.GetValueOrDefault(FaultKind.ProcessKilled) + result.Faults.GetValueOrDefault(FaultKind.ProcessPaused));
+
+        // Every worker process held its locks under a session: the first three were all started, whatever was killed.
+        Assert.Superset(new HashSet<string> { "proc-1", "proc-2", "proc-3" }, await SessionOwnersAsync(table));
+    }
+
+    [Fact]
     public void The_checker_excuses_only_overlaps_of_a_paused_holder_and_ends_a_killed_ones_holdings()
     {
         HistoryEvent E(double at, string client, string kind, long? token = null, string key = "k") => new(at, client, kind, key, token, 0);
@@ -139,5 +204,26 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
         Assert.Contains(report.Violations, v => v.Rule == "fencing-tokens");
         Assert.Contains(report.Violations, v => v.Rule == "loss-before-takeover");
         Assert.Equal(3, report.Acquisitions);
+    }
+
+    /// <summary>
+    /// The owners named by the session records a run left in <paramref name="tableName"/> (keys
+    /// <c>dynamolock/session/&lt;owner&gt;/&lt;id&gt;</c>): a node's shutdown leaves its session record to expire
+    /// (docs/sessions.md, "Shutdown"), and a session expired by a waiter stays as a released record.
+    /// </summary>
+    private async Task<SortedSet<string>> SessionOwnersAsync(string tableName)
+    {
+        var table = new DynamoDbLockTable(fixture.Client, new DynamoDbLockTableOptions { TableName = tableName });
+        var owners = new SortedSet<string>(StringComparer.Ordinal);
+        string? token = null;
+        do
+        {
+            var page = await table.ListAsync(new ListLocksRequest { PageSize = 500, ContinuationToken = token });
+            owners.UnionWith(page.Records.Select(r => r.Key.Key).Where(LockSessions.IsSessionKey).Select(k => k[LockSessions.KeyPrefix.Length..k.LastIndexOf('/')]));
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        return owners;
     }
 }
