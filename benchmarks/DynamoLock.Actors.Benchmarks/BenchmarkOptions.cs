@@ -115,7 +115,7 @@ internal sealed record BenchmarkOptions
         };
     }
 
-    public static readonly IReadOnlyList<string> Scenarios = ["latency", "round-trips", "hand-off", "failover", "scale", "throughput", "peer", "micro", "simulate"];
+    public static readonly IReadOnlyList<string> Scenarios = ["latency", "round-trips", "hand-off", "failover", "scale", "throughput", "sessions", "peer", "micro", "simulate"];
 
     private static string Value(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");

@@ -94,6 +94,7 @@ using (var server = options.Endpoint is null ? await LocalDynamoDbServer.StartAs
     await Scenario("hand-off", async () => results.HandOff = await HandOffScenario.RunAsync(endpoint, serverName, options, cancellationToken));
     await Scenario("failover", async () => results.Failover = await FailoverScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("throughput", async () => results.Throughput = await ThroughputScenario.RunAsync(endpoint, options, cancellationToken));
+    await Scenario("sessions", async () => results.Sessions = await SessionScenario.RunAsync(endpoint, options, cancellationToken));
 }
 
 // No table at all: the deterministic simulator on virtual time.

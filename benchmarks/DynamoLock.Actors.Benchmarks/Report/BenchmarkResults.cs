@@ -24,6 +24,8 @@ internal sealed class BenchmarkResults
 
     public IReadOnlyList<ScaleRow> Scale { get; set; } = [];
 
+    public SessionResults? Sessions { get; set; }
+
     public IReadOnlyList<ThroughputCell> Throughput { get; set; } = [];
 
     public PeerResult? Peer { get; set; }

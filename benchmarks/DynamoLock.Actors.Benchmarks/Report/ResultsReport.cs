@@ -40,6 +40,7 @@ internal static class ResultsReport
         WriteFailover(md, results, charts, chartsPrefix);
         WriteScale(md, results, charts, chartsPrefix);
         WriteSimulator(md, results);
+        WriteSessions(md, results);
         WriteMicro(md, results);
         md.AppendLine("## Reproduce").AppendLine();
         md.AppendLine("```bash").AppendLine("bash benchmarks/run.sh          # everything (100,000 simulator seeds included), about 12 minutes; rewrites this file and benchmarks/charts/").AppendLine("bash benchmarks/run.sh --quick  # small samples, under 2 minutes; writes to benchmarks/artifacts/quick/").AppendLine("```");
@@ -229,6 +230,31 @@ internal static class ResultsReport
             }
 
             Chart(md, charts, prefix, "throughput.png", "Throughput by concurrent requesters");
+        }
+    }
+
+    private static void WriteSessions(StringBuilder md, BenchmarkResults results)
+    {
+        if (results.Sessions is not { } sessions)
+        {
+            return;
+        }
+
+        md.AppendLine("## 7. Session mode against the server").AppendLine();
+        md.AppendLine(Invariant, $"One node on {results.Environment.ServerName} holds N idle locks in per-lock mode, then in session mode, with the default lease (20 s) and heartbeat (5 s); its DynamoDB requests are counted at the HTTP layer over {sessions.Heartbeats.FirstOrDefault()?.Intervals ?? 0} whole heartbeat intervals, starting half an interval after the last grant. Per-lock mode is counted at fewer locks: 10,000 would be 2,000 heartbeat writes a second, more than the local server on these two shared cores answers within the lease (a first run at 10,000 lost thousands of locks).").AppendLine();
+        md.AppendLine("| mode | held locks | heartbeat interval | UpdateItem in the window | per interval | other requests | locks lost |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var row in sessions.Heartbeats)
+        {
+            md.AppendLine(Invariant, $"| {row.Mode} | {row.Locks:N0} | {row.IntervalSeconds:0.#} s | {row.UpdateItems:N0} | {row.WritesPerInterval:N1} | {row.OtherRequests:N0} | {row.LocksLost} |");
+        }
+
+        md.AppendLine();
+        if (sessions.Takeover is { } t)
+        {
+            md.AppendLine(Invariant, $"Takeover: a node holding {t.Locks:N0} locks under its session (lease {t.LeaseSeconds:0.#} s) is killed: from then on none of its requests leave. Another node, already waiting for every key (drift allowance {t.DriftSeconds:0.#} s, refresh {t.RefreshSeconds:0.#} s), takes them all over. Times from the kill; requests of the taking node from the kill to its last grant.").AppendLine();
+            md.AppendLine("| locks | first grant | last grant | bound (lease + drift + refresh) | UpdateItem | GetItem | other requests |").AppendLine("|---|---|---|---|---|---|---|");
+            md.AppendLine(Invariant, $"| {t.Locks:N0} | {t.FirstGrantSeconds:0.00} s | {t.LastGrantSeconds:0.00} s | {t.BoundSeconds:0.0} s | {t.UpdateItems:N0} | {t.GetItems:N0} | {t.OtherRequests:N0} |").AppendLine();
+            md.AppendLine("The UpdateItem count is the session's expiry write plus one takeover write per lock; the reads are each waiting key's look at its lock once per refresh, and the session's record about once per refresh for all of them.").AppendLine();
         }
     }
 

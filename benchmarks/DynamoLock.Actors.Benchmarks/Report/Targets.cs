@@ -104,6 +104,26 @@ internal static class Targets
                 true));
         }
 
+        if (results.Sessions is { } sessions)
+        {
+            if (sessions.Heartbeats.FirstOrDefault(r => r.Mode == "session") is { } session)
+            {
+                var perLock = sessions.Heartbeats.FirstOrDefault(r => r.Mode == "per-lock");
+                rows.Add(new TargetRow(
+                    string.Create(CultureInfo.InvariantCulture, $"Session mode: 1 heartbeat write per node per interval at {session.Locks:N0} held locks (HTTP layer, {session.Intervals} intervals)"),
+                    string.Create(CultureInfo.InvariantCulture, $"{session.WritesPerInterval:N1} per interval ({session.UpdateItems} UpdateItem in {session.Intervals} intervals), locks lost: {session.LocksLost}; per-lock mode: {perLock?.WritesPerInterval ?? double.NaN:N0} per interval at {perLock?.Locks ?? 0:N0} locks"),
+                    session.WritesPerInterval <= 1 && session.LocksLost == 0));
+            }
+
+            if (sessions.Takeover is { } t)
+            {
+                rows.Add(new TargetRow(
+                    string.Create(CultureInfo.InvariantCulture, $"Session mode: takeover of the {t.Locks:N0} locks of a killed node within lease + drift + one refresh ({t.BoundSeconds:0.0} s), with one expiry write plus one write per lock"),
+                    string.Create(CultureInfo.InvariantCulture, $"last grant {t.LastGrantSeconds:0.00} s after the kill (first {t.FirstGrantSeconds:0.00} s); {t.UpdateItems:N0} UpdateItem for {t.Locks:N0} locks"),
+                    t.LastGrantSeconds <= t.BoundSeconds && t.UpdateItems == t.Locks + 1));
+            }
+        }
+
         if (results.Simulator is { } sim)
         {
             rows.Add(new TargetRow("Simulator: at least 1,000,000 simulated acquisitions per minute", string.Create(CultureInfo.InvariantCulture, $"{sim.AcquisitionsPerMinute:N0} per minute ({sim.Acquisitions:N0} in {sim.WallSeconds:N0} s)"), sim.AcquisitionsPerMinute >= 1_000_000));

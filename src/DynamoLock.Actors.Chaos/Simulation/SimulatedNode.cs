@@ -37,6 +37,9 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
 
     public HashSet<SimRequester> Stopped { get; } = [];
 
+    /// <summary>What this incarnation's waiters have seen of other nodes' sessions (its clock's times; new at each start, as a new lock manager's).</summary>
+    public SessionWatch SessionWatch { get; private set; } = new();
+
     /// <summary>Keys already reported by the liveness rule, so that one stuck lock is one violation.</summary>
     public HashSet<string> Ghosted { get; } = new(StringComparer.Ordinal);
 
@@ -53,6 +56,7 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
         Clock = new NodeClock(rate, run.Ms(run.Random.Next(0, 1_000_000)));
         PausedUntil = 0;
         _entropy = new SimulatedEntropy(OwnerName, new Random(run.Random.Next()));
+        SessionWatch = new SessionWatch();
         Cores.Clear();
         Sessions.Clear();
         Clients.Clear();
@@ -148,7 +152,7 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
                 return;
             }
 
-            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this }));
+            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this, SessionWatch = SessionWatch }));
             Cores[key] = host;
         }
         else if (host.Resting)

@@ -49,7 +49,7 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         _sessions = new NodeSessions(_settings.TimeProvider);
-        _coreOptions = Core.LockCoreOptions.From(_settings) with { OwnSessions = _sessions };
+        _coreOptions = Core.LockCoreOptions.From(_settings) with { OwnSessions = _sessions, SessionWatch = new Core.SessionWatch() };
         LockMailbox.EnsureConfigured(Context.System);
 
         Receive<Acquire>(OnAcquire);

@@ -892,19 +892,33 @@ internal sealed class LockCore
         }
     }
 
-    /// <summary>Reads the session record of the observed session-held lock.</summary>
+    /// <summary>
+    /// Reads the session record of the observed session-held lock, unless another core of this node read it within half
+    /// a refresh or saw it expired: that read serves this key too (one read per session, not per waiting key).
+    /// </summary>
     private void ReadSession()
     {
-        Call(new ReadCall(new LockKey(_observed!.Record.SessionKey!)));
+        var sessionKey = _observed!.Record.SessionKey!;
+        if (Options.SessionWatch?.Latest(sessionKey, _now - (Options.RefreshInterval / 2)) is { } seen)
+        {
+            OnSessionSeen(seen.Expired ? null : seen.Record, seen.FirstSeen);
+            return;
+        }
+
+        Call(new ReadCall(new LockKey(sessionKey)));
         _sessionStep = SessionStep.Reading;
     }
 
+    private void OnSessionRead(LockRecord? session) =>
+        OnSessionSeen(session, Options.SessionWatch?.Record(_observed!.Record.SessionKey!, session, _now, ignoreVersion: Mutation == LockCoreMutation.SessionWatchIgnoresVersion) ?? _now);
+
     /// <summary>
-    /// The observed lock's session record: gone or expired, the lock is taken over now; the same version for the
-    /// session's lease plus the drift allowance since it was first received, the session is expired first; else the
-    /// waiter looks again after a refresh.
+    /// The observed lock's session record, first received by this node at <paramref name="firstSeen"/> at its version:
+    /// gone or expired, the lock is taken over now; the same version for the session's lease plus the drift allowance
+    /// since then, the session is expired first (by one core of the node at a time); else the waiter looks again after a
+    /// refresh.
     /// </summary>
-    private void OnSessionRead(LockRecord? session)
+    private void OnSessionSeen(LockRecord? session, TimeSpan firstSeen)
     {
         _sessionStep = SessionStep.None;
         _attempt = 0;
@@ -919,11 +933,18 @@ internal sealed class LockCore
         }
         else if (_sessionObserved is null || _sessionObserved.Record.RecordVersionNumber != session.RecordVersionNumber)
         {
-            _sessionObserved = new Observation(session, _now);
+            _sessionObserved = new Observation(session, firstSeen);
             StillHeld(lockRecord);
         }
-        else if (session.LeaseDuration is { } lease && _now - _sessionObserved.ReceivedAt >= Needed(lease))
+        else if (session.LeaseDuration is { } lease && _now - Min(_sessionObserved.ReceivedAt, firstSeen) >= Needed(lease))
         {
+            if (Options.SessionWatch?.TryClaimExpiry(session.Key.Key, _now, Options.RefreshInterval * 2) == false)
+            {
+                // Another core of this node is expiring it: this one looks again after a refresh.
+                StillHeld(lockRecord);
+                return;
+            }
+
             Log(CoreLogLevel.Info, $"Session {HumanText.Key(session.Key.Key)} of '{session.OwnerName}' was not renewed for its lease of {HumanText.Duration(lease)}; expiring it.");
             Call(new ReleaseCall(new ReleaseLockRequest(session.Key, session.OwnerName, session.RecordVersionNumber)
             {
@@ -937,19 +958,25 @@ internal sealed class LockCore
         }
     }
 
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     private void OnSessionExpiryAnswered(ReleaseResult result)
     {
         _sessionStep = SessionStep.None;
         var lockRecord = _observed!.Record;
+        var sessionKey = lockRecord.SessionKey!;
+        Options.SessionWatch?.EndExpiry(sessionKey);
         if (result is ReleaseResult.NotHeld { Current: { IsReleased: false } renewed })
         {
             // A heartbeat of the session landed first: it is alive, and watched again from its new version.
-            _sessionObserved = new Observation(renewed, _now);
+            _sessionObserved = new Observation(renewed, Options.SessionWatch?.Record(sessionKey, renewed, _now, ignoreVersion: Mutation == LockCoreMutation.SessionWatchIgnoresVersion) ?? _now);
             StillHeld(lockRecord);
             return;
         }
 
-        // Expired by this write (or by another waiter, or deleted): the lock is free to take over.
+        // Expired by this write (or by another waiter, or deleted): the lock is free to take over, and so is every other
+        // lock this node waits for under the same session.
+        Options.SessionWatch?.Record(sessionKey, null, _now);
         TakeOver(lockRecord);
     }
 

@@ -12,6 +12,9 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// <summary>This node's sessions, so that a core can recognise a record its own node left under one of them; <see langword="null"/> where the node has none.</summary>
     public IOwnSessions? OwnSessions { get; init; }
 
+    /// <summary>What this node's waiters have seen of other nodes' sessions, shared by its cores; <see langword="null"/>: each core reads and expires on its own.</summary>
+    public SessionWatch? SessionWatch { get; init; }
+
     /// <summary>The timing of an acquire with the default options: one instance shared by every lock that uses it (~56 bytes each otherwise).</summary>
     public LockTiming? DefaultTiming { get; init; }
 
@@ -88,4 +91,7 @@ internal enum LockCoreMutation
 
     /// <summary>A resting core never reaches its safe deadline as its interpreter sees it, so a lost session's resting locks are never told.</summary>
     RestThroughSessionLoss,
+
+    /// <summary>The node's shared watch of a session keeps its first sighting across versions, so a renewal does not restart the count.</summary>
+    SessionWatchIgnoresVersion,
 }

@@ -11,11 +11,12 @@ internal sealed class CoreHarness
 {
     private readonly List<CoreEffect> _effects = [];
 
-    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null)
+    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null, SessionWatch? watch = null, string key = Key)
     {
         Settings = settings ?? Actors.LockTestKit.FastSettings(owner);
         Table = table ?? new InMemoryLockTable();
-        Core = new LockCore(Key, new LockKey(Key), LockCoreOptions.From(Settings) with { Entropy = new CountingEntropy(owner + "-core"), OwnSessions = ownSessions });
+        var entropy = new CountingEntropy(key == Key ? owner + "-core" : $"{owner}-{key}");
+        Core = new LockCore(key, new LockKey(key), LockCoreOptions.From(Settings) with { Entropy = entropy, OwnSessions = ownSessions, SessionWatch = watch });
         Core.Start(Now, _effects);
         Take();
     }

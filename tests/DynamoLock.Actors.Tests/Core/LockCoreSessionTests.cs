@@ -219,6 +219,58 @@ public sealed class LockCoreSessionTests
     }
 
     [Fact]
+    public void Waiters_of_one_node_share_one_read_and_one_expiry_of_a_session_that_holds_many_of_their_keys()
+    {
+        var table = new InMemoryLockTable();
+        var holder = new Node(table, "node-a");
+        holder.Hold("holder");
+        var second = new CoreHarness(table, owner: "node-a", key: "core/second");
+        second.AdvanceTo(holder.Lock.Now);
+        second.Acquire("holder", session: holder.Slot);
+        Assert.Single(CoreHarness.SentTo(second.Answer(), "holder").OfType<LockAcquired>());
+
+        // node-a stops renewing its session. node-b waits for both keys: its cores share what they see of the session.
+        var watch = new SessionWatch();
+        var waiters = new[] { new CoreHarness(table, owner: "node-b", watch: watch), new CoreHarness(table, owner: "node-b", watch: watch, key: "core/second") };
+        var sessionReads = 0;
+        var expiries = 0;
+        void AnswerAll(CoreHarness core)
+        {
+            while (core.Pending.Count > 0)
+            {
+                sessionReads += core.Pending[0].Call is ReadCall { Key.Key: var read } && LockSessions.IsSessionKey(read) ? 1 : 0;
+                expiries += core.Pending[0].Call is ReleaseCall ? 1 : 0;
+                core.Answer();
+            }
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter.Acquire("waiter", AcquireOptions.Wait(TimeSpan.FromSeconds(30)));
+            AnswerAll(waiter);
+        }
+
+        Assert.Equal(1, sessionReads);
+
+        // Both cores step on one clock, 50 ms at a time, until both hold their keys.
+        while (waiters.Any(w => w.Core.State != LockState.Held))
+        {
+            Assert.True(waiters[0].Now < TimeSpan.FromSeconds(10), "not taken over within 10 s");
+            foreach (var waiter in waiters)
+            {
+                waiter.Advance(50 * Ms);
+                waiter.Step(WakeInput.Instance);
+                AnswerAll(waiter);
+            }
+        }
+
+        // One expiry write for the two keys, and about one session read per refresh (100 ms) rather than one per key.
+        Assert.Equal(1, expiries);
+        Assert.InRange(sessionReads, 1, (int)(waiters[0].Now / (100 * Ms)) + 1);
+        Assert.All(waiters, w => Assert.Equal(2, w.Core.FencingToken));
+    }
+
+    [Fact]
     public void A_session_heartbeat_that_lands_before_the_expiry_keeps_the_lock_with_its_holder()
     {
         var table = new InMemoryLockTable();
