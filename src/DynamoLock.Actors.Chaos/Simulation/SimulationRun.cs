@@ -244,7 +244,16 @@ internal sealed class SimulationRun
         var generation = ++host.WakeGeneration;
         if (at is { } due)
         {
-            ScheduleOn(node, node.Clock.VirtualAt(due), () =>
+            var fireAt = node.Clock.VirtualAt(due);
+            if (Chance(0.05))
+            {
+                // A real timer can fire a little before the time asked for on the node's clock (a coarse scheduler, or a
+                // node clock running slow against real time): the core must ask again for what is not due yet.
+                fireAt = Math.Max(Now, fireAt - Between(1, 20));
+                Count("early-wake");
+            }
+
+            ScheduleOn(node, fireAt, () =>
             {
                 if (host.WakeGeneration == generation && host.IsCurrentOn(node))
                 {

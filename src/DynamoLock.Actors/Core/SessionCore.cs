@@ -97,6 +97,9 @@ internal sealed class SessionCore
                 Close(m.DeleteRecord);
                 break;
             case WakeInput:
+                // The interpreter's timer is spent, even if it fired before what it was asked for was due (a coarse
+                // scheduler, or a node clock running slow against real time): whatever is still ahead is asked for again.
+                _lastWake = Never;
                 OnWake();
                 break;
             case AcquireAnswered m when m.Op == _op && Phase == SessionPhase.Creating:

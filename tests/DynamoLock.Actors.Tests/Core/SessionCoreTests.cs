@@ -49,6 +49,26 @@ public sealed class SessionCoreTests
     }
 
     [Fact]
+    public void A_wake_up_that_comes_early_asks_for_the_wake_up_again()
+    {
+        // Found by the chaos soak (seed 42, clock drift 0.05): on a node whose clock runs slow, the scheduler's timer (real
+        // time) fired before the heartbeat was due on the node's clock; the core did nothing and, thinking its wake-up was
+        // still pending, asked for none. The session was never renewed, and the locks under it, which have no timer of
+        // their own, were held past the session's safe deadline while a waiter expired it and took them over.
+        var session = new SessionHarness();
+        session.Start();
+        session.Answer();
+        var due = session.Effects.OfType<WakeAt>().Last().At!.Value;
+
+        session.AdvanceTo(due - Millisecond);
+        var early = session.Step(WakeInput.Instance);
+
+        Assert.Empty(early.OfType<CallTable>());
+        Assert.Equal(due, Assert.Single(early.OfType<WakeAt>()).At);
+        Assert.IsType<HeartbeatCall>(Assert.Single(session.WakeWhenAsked().OfType<CallTable>()).Call);
+    }
+
+    [Fact]
     public void A_heartbeat_whose_answer_was_lost_is_retried_as_the_same_write_and_the_session_lives_on()
     {
         var session = new SessionHarness();
