@@ -14,14 +14,17 @@ namespace DynamoLock.Actors.Tests.Chaos;
 [Trait("Category", "DynamoDB")]
 public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper output) : IClassFixture<DynamoDbTableFixture>
 {
-    [Fact]
-    public async Task Competing_clients_under_faults_and_partitions_keep_every_guarantee()
+    [Theory]
+    [InlineData(SessionUse.Never)]
+    [InlineData(SessionUse.Always)]
+    public async Task Competing_clients_under_faults_and_partitions_keep_every_guarantee(SessionUse sessions)
     {
+        var table = DynamoDbTableFixture.UniqueTableName(sessions == SessionUse.Never ? "chaos" : "chaos-sessions");
         var result = await ChaosRun.RunAsync(
             new ChaosRunOptions
             {
                 Endpoint = fixture.Server.Endpoint,
-                TableName = DynamoDbTableFixture.UniqueTableName("chaos"),
+                TableName = table,
                 Clients = 4,
                 Keys = 2,
                 Duration = TimeSpan.FromSeconds(20),
@@ -30,6 +33,7 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
 
                 // Two clients' clocks drift by 5 % (150 ms over the 3 s lease), inside the 200 ms drift allowance.
                 ClockRates = [1.05, 0.95],
+                Sessions = sessions,
             },
             output.WriteLine);
 
@@ -42,72 +46,24 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
         Assert.True(result.Report.Acquisitions >= 20, $"only {result.Report.Acquisitions} acquisitions");
         Assert.True(result.Report.CounterIncrements >= 10, $"only {result.Report.CounterIncrements} counter increments");
         Assert.Equal(4, result.Partitions);
-        Assert.True(result.Faults.GetValueOrDefault(FaultKind.LoseResponse) > 0, "no applied-but-lost response was injected");
         Assert.True(result.Faults.Values.Sum() > 20, "too few faults were injected");
-    }
-
-    [Fact]
-    public async Task Worker_processes_that_are_killed_and_paused_keep_every_guarantee()
-    {
-        var result = await ProcessChaosRun.RunAsync(
-            new ProcessChaosRunOptions
-            {
-                Endpoint = fixture.Server.Endpoint,
-                WorkerCommand = ("dotnet", [Path.Combine(AppContext.BaseDirectory, "dynamolock.dll"), "chaos-worker"]),
-                TableName = DynamoDbTableFixture.UniqueTableName("chaos-processes"),
-                Processes = 3,
-                Keys = 2,
-                Duration = TimeSpan.FromSeconds(25),
-                Seed = 7,
-                FaultEvery = TimeSpan.FromSeconds(5),
-            },
-            output.WriteLine);
-
-        foreach (var line in ChaosRun.Summary(result))
+        if (sessions == SessionUse.Never)
         {
-            output.WriteLine(line);
+            Assert.True(result.Faults.GetValueOrDefault(FaultKind.LoseResponse) > 0, "no applied-but-lost response was injected");
         }
-
-        Assert.Empty(result.Report.Violations);
-        Assert.True(result.Report.Acquisitions >= 10, $"only {result.Report.Acquisitions} acquisitions");
-        Assert.Equal(4, result.Faults.GetValueOrDefault(FaultKind.ProcessKilled) + result.Faults.GetValueOrDefault(FaultKind.ProcessPaused));
-    }
-
-    [Fact]
-    public async Task Competing_clients_holding_locks_under_sessions_keep_every_guarantee()
-    {
-        var table = DynamoDbTableFixture.UniqueTableName("chaos-sessions");
-        var result = await ChaosRun.RunAsync(
-            new ChaosRunOptions
-            {
-                Endpoint = fixture.Server.Endpoint,
-                TableName = table,
-                Clients = 4,
-                Keys = 2,
-                Duration = TimeSpan.FromSeconds(20),
-                Seed = 42,
-                PartitionEvery = TimeSpan.FromSeconds(4),
-                ClockRates = [1.05, 0.95],
-                Sessions = SessionUse.Always,
-            },
-            output.WriteLine);
-
-        foreach (var line in ChaosRun.Summary(result))
+        else
         {
-            output.WriteLine(line);
+            // Every client held its locks under a session.
+            Assert.Equal(new[] { "client-1", "client-2", "client-3", "client-4" }, await SessionOwnersAsync(table));
         }
-
-        Assert.Empty(result.Report.Violations);
-        Assert.True(result.Report.Acquisitions >= 20, $"only {result.Report.Acquisitions} acquisitions");
-        Assert.True(result.Report.CounterIncrements >= 10, $"only {result.Report.CounterIncrements} counter increments");
-        Assert.Equal(4, result.Partitions);
-        Assert.Equal(new[] { "client-1", "client-2", "client-3", "client-4" }, await SessionOwnersAsync(table));
     }
 
-    [Fact]
-    public async Task Worker_processes_holding_locks_under_sessions_that_are_killed_and_paused_keep_every_guarantee()
+    [Theory]
+    [InlineData(SessionUse.Never)]
+    [InlineData(SessionUse.Always)]
+    public async Task Worker_processes_that_are_killed_and_paused_keep_every_guarantee(SessionUse sessions)
     {
-        var table = DynamoDbTableFixture.UniqueTableName("chaos-processes-sessions");
+        var table = DynamoDbTableFixture.UniqueTableName(sessions == SessionUse.Never ? "chaos-processes" : "chaos-processes-sessions");
         var result = await ProcessChaosRun.RunAsync(
             new ProcessChaosRunOptions
             {
@@ -119,7 +75,7 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
                 Duration = TimeSpan.FromSeconds(25),
                 Seed = 7,
                 FaultEvery = TimeSpan.FromSeconds(5),
-                Sessions = SessionUse.Always,
+                Sessions = sessions,
             },
             output.WriteLine);
 
@@ -131,9 +87,11 @@ public sealed class ChaosTests(DynamoDbTableFixture fixture, ITestOutputHelper o
         Assert.Empty(result.Report.Violations);
         Assert.True(result.Report.Acquisitions >= 10, $"only {result.Report.Acquisitions} acquisitions");
         Assert.Equal(4, result.Faults.GetValueOrDefault(FaultKind.ProcessKilled) + result.Faults.GetValueOrDefault(FaultKind.ProcessPaused));
-
-        // Every worker process held its locks under a session: the first three were all started, whatever was killed.
-        Assert.Superset(new HashSet<string> { "proc-1", "proc-2", "proc-3" }, await SessionOwnersAsync(table));
+        if (sessions != SessionUse.Never)
+        {
+            // Every worker process held its locks under a session: the first three were all started, whatever was killed.
+            Assert.Superset(new HashSet<string> { "proc-1", "proc-2", "proc-3" }, await SessionOwnersAsync(table));
+        }
     }
 
     [Fact]
