@@ -24,6 +24,7 @@ builder.Services.AddAkka("orders", akka => akka
         o.Store = local is null ? LockStore.InMemory : LockStore.DynamoDb;   // in memory: one process only, for tests
         o.EnsureTable = local is not null;                                  // create the table if it is missing
         // o.ServiceUrl = "http://127.0.0.1:8000";                          // a local endpoint in code instead
+        // o.UseSessions = true;                                            // one heartbeat per node for all its locks
     })
     .WithActors((system, registry) => registry.Register<NightlyJob>(system.ActorOf(Props.Create<NightlyJob>(), "nightly"))));
 builder.Services.AddDynamoLockClient();                                     // the async facade below

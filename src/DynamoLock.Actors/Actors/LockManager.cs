@@ -32,6 +32,9 @@ public sealed class LockManager : ReceiveActor
     // input for a key takes its core up in a new lock actor; the manager watches the holders meanwhile.
     private readonly Dictionary<string, Core.LockCore> _resting = new(StringComparer.Ordinal);
 
+    // How many resting locks each holder has: a Terminated for anyone else never scans the resting locks.
+    private readonly Dictionary<IActorRef, int> _restingHolders = [];
+
     // Session mode: the manager's sessions (and the clock its cores share), and the actor of each.
     private readonly NodeSessions _sessions;
     private readonly Dictionary<TimeSpan, (IActorRef? Actor, LockTiming Timing)> _sessionActors = [];
@@ -153,6 +156,7 @@ public sealed class LockManager : ReceiveActor
 
         LockMetrics.RestingLocks.Add(-_resting.Count);
         _resting.Clear();
+        _restingHolders.Clear();
         base.PostStop();
     }
 
@@ -333,7 +337,7 @@ public sealed class LockManager : ReceiveActor
     private void OnUnsubscribe(UnsubscribeLockEvents message)
     {
         _subscriptions.Remove((message.Subscriber, message.Key));
-        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)) && !_resting.Values.Any(c => message.Subscriber.Equals(c.Holder)))
+        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)) && !_restingHolders.ContainsKey(message.Subscriber))
         {
             Context.Unwatch(message.Subscriber);
         }
@@ -462,9 +466,12 @@ public sealed class LockManager : ReceiveActor
         }
 
         // A holder of resting locks stopped: their cores are taken up, and their new actors' DeathWatch tells them.
-        foreach (var restingKey in _resting.Where(r => message.ActorRef.Equals(r.Value.Holder)).Select(r => r.Key).ToList())
+        if (_restingHolders.ContainsKey(message.ActorRef))
         {
-            WakeResting(restingKey);
+            foreach (var restingKey in _resting.Where(r => message.ActorRef.Equals(r.Value.Holder)).Select(r => r.Key).ToList())
+            {
+                WakeResting(restingKey);
+            }
         }
 
         _subscriptions.RemoveWhere(s => s.Subscriber.Equals(message.ActorRef));
@@ -490,6 +497,9 @@ public sealed class LockManager : ReceiveActor
 
         _children.Remove(key);
         _keysByChild.Remove(child.Actor);
+
+        // It stops on its own: its Terminated would only cost a lookup per resting lock.
+        Context.Unwatch(child.Actor);
         _resting[key] = message.Core;
         LockMetrics.RestingLocks.Add(1);
 
@@ -498,6 +508,7 @@ public sealed class LockManager : ReceiveActor
         if (message.Core.Holder is IActorRef holder)
         {
             Context.Watch(holder);
+            _restingHolders[holder] = _restingHolders.GetValueOrDefault(holder) + 1;
         }
 
         if (child.HeldBack is { } held)
@@ -538,6 +549,18 @@ public sealed class LockManager : ReceiveActor
         }
 
         LockMetrics.RestingLocks.Add(-1);
+        if (core.Holder is IActorRef holder && _restingHolders.TryGetValue(holder, out var count))
+        {
+            if (count > 1)
+            {
+                _restingHolders[holder] = count - 1;
+            }
+            else
+            {
+                _restingHolders.Remove(holder);
+            }
+        }
+
         _status[key] = RestingInfo(core);
         return AddChild(key, new Props(LockActorDeploy, typeof(LockActor), core, _table, _settings));
     }
