@@ -199,7 +199,7 @@ internal static class ResultsReport
             md.AppendLine("| mode | locks | acquire all (s) | rest (s) | bytes per lock: holder | table record | total | heartbeats in window | CPU (% of one core) | idle node CPU (%) | CPU µs per heartbeat above idle |").AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var row in results.Scale)
             {
-                md.AppendLine(Invariant, $"| {(row.Sessions ? "session" : "per-lock")} | {row.Locks:N0} | {row.AcquireSeconds:0.00} | {(row.Sessions ? row.RestSeconds.ToString("0.00", Invariant) : "")} | {row.HolderBytesPerLock:N0} | {row.TableBytesPerLock:N0} | {row.BytesPerLock:N0} | {row.Heartbeats:N0} in {row.WindowSeconds:0.0} s | {row.CpuPercentOfOneCore:0.0} | {row.IdleCpuPercentOfOneCore:0.0} | {(double.IsNaN(row.CpuMicrosecondsPerHeartbeat) ? "" : row.CpuMicrosecondsPerHeartbeat.ToString("0.0", Invariant))} |");
+                md.AppendLine(Invariant, $"| {(row.Sessions ? "session" : "per-lock")} | {row.Locks:N0} | {row.AcquireSeconds:0.00} | {(!row.Sessions ? "" : row.Rested >= row.Locks ? row.RestSeconds.ToString("0.00", Invariant) : string.Create(Invariant, $"{row.Rested:N0} of {row.Locks:N0} rested in {row.RestSeconds:0} s"))} | {row.HolderBytesPerLock:N0} | {row.TableBytesPerLock:N0} | {row.BytesPerLock:N0} | {row.Heartbeats:N0} in {row.WindowSeconds:0.0} s | {row.CpuPercentOfOneCore:0.0} | {row.IdleCpuPercentOfOneCore:0.0} | {(double.IsNaN(row.CpuMicrosecondsPerHeartbeat) ? "" : row.CpuMicrosecondsPerHeartbeat.ToString("0.0", Invariant))} |");
             }
 
             Chart(md, charts, prefix, "memory.png", "Memory per held lock");

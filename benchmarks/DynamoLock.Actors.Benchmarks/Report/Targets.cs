@@ -100,7 +100,7 @@ internal static class Targets
         {
             rows.Add(new TargetRow(
                 "Session mode: 1,000,000 held locks on one node (reported)",
-                string.Create(CultureInfo.InvariantCulture, $"acquired in {million.AcquireSeconds:0.0} s, all resting {million.RestSeconds:0.0} s later; {million.HolderBytesPerLock:N0} B per lock on the holder's side ({million.HolderBytesPerLock * million.Locks / (1 << 20):N0} MiB), {million.BytesPerLock * million.Locks / (1 << 20):N0} MiB with the in-memory table"),
+                string.Create(CultureInfo.InvariantCulture, $"acquired in {million.AcquireSeconds:0.0} s, {(million.Rested >= million.Locks ? "all" : million.Rested.ToString("N0", CultureInfo.InvariantCulture))} resting {million.RestSeconds:0.0} s later; {million.HolderBytesPerLock:N0} B per lock on the holder's side ({million.HolderBytesPerLock * million.Locks / (1 << 20):N0} MiB), {million.BytesPerLock * million.Locks / (1 << 20):N0} MiB with the in-memory table"),
                 true));
         }
 

@@ -17,7 +17,8 @@ internal sealed record ScaleRow(
     double IdleCpuPercentOfOneCore,
     double CpuMicrosecondsPerHeartbeat,
     bool Sessions = false,
-    double RestSeconds = 0)
+    double RestSeconds = 0,
+    long Rested = 0)
 {
     /// <summary>What the lock holder's side costs: everything but the (in-memory) table's records, which DynamoDB would store.</summary>
     public double HolderBytesPerLock => BytesPerLock - TableBytesPerLock;
@@ -84,8 +85,10 @@ internal static class ScaleScenario
         var restSeconds = 0.0;
         if (sessions)
         {
-            // Every lock rests once it has been quiet for SessionRestAfter: memory is measured then.
-            while (Interlocked.Read(ref resting) < count)
+            // Every lock rests once it has been quiet for SessionRestAfter: memory is measured then, or after two
+            // minutes with as many as rested (the row says how many).
+            var waitFrom = Timing.Now();
+            while (Interlocked.Read(ref resting) < count && Timing.MillisecondsSince(waitFrom) < 120_000)
             {
                 await Task.Delay(100, cancellationToken).ConfigureAwait(false);
             }
@@ -114,7 +117,8 @@ internal static class ScaleScenario
             idlePercent,
             counted == 0 ? double.NaN : Math.Max(0, aboveIdle.TotalMicroseconds) / counted,
             sessions,
-            restSeconds);
+            restSeconds,
+            Interlocked.Read(ref resting));
     }
 
     /// <summary>This process's CPU time over <paramref name="window"/>: as a percentage of one core, the window's length, and the time itself.</summary>
