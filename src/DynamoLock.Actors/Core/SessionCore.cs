@@ -256,7 +256,9 @@ internal sealed class SessionCore
         _version = request.NewRecordVersionNumber;
         _lastSentAt = sentAt;
         Count(CoreMetric.Heartbeat);
-        Publish(State with { SafeDeadline = sentAt + _timing.SafeDuration!.Value });
+        // A renewal only moves the deadline, which every core reads from the slot when it steps: nobody needs telling
+        // (telling every lock actor at every heartbeat was a million messages per interval at a million locks).
+        Slot.Set(State with { SafeDeadline = sentAt + _timing.SafeDuration!.Value });
         Phase = SessionPhase.Live;
         if (_closeAfterHeartbeat)
         {
