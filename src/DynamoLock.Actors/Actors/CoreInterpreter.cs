@@ -12,30 +12,33 @@ namespace DynamoLock.Actors;
 /// </summary>
 internal static class CoreInterpreter
 {
-    /// <summary>Starts <paramref name="call"/> on <paramref name="table"/>; its outcome reaches <paramref name="self"/> as the core's input. Never blocks.</summary>
-    public static void Call(ILockTable table, long op, TableCall call, IActorRef self)
+    /// <summary>
+    /// Starts <paramref name="call"/> on <paramref name="table"/>; its outcome reaches <paramref name="self"/> as the core's
+    /// input, and <paramref name="health"/> hears whether the table answered. Never blocks.
+    /// </summary>
+    public static void Call(ILockTable table, long op, TableCall call, IActorRef self, NodeHealth? health)
     {
         switch (call)
         {
             case AcquireCall { TakeOverVersion: null } m:
-                Run(self, "acquire", op, () => table.TryAcquireAsync(m.Request, CancellationToken.None), result => new AcquireAnswered(op, result));
+                Run(self, health, "acquire", op, () => table.TryAcquireAsync(m.Request, CancellationToken.None), result => new AcquireAnswered(op, result));
                 break;
             case AcquireCall m:
-                Run(self, "acquire", op, () => table.TakeOverAsync(m.Request, m.TakeOverVersion, CancellationToken.None), result => new AcquireAnswered(op, result));
+                Run(self, health, "acquire", op, () => table.TakeOverAsync(m.Request, m.TakeOverVersion, CancellationToken.None), result => new AcquireAnswered(op, result));
                 break;
             case HeartbeatCall m:
-                Run(self, "heartbeat", op, () => table.HeartbeatAsync(m.Request, CancellationToken.None), result => new HeartbeatAnswered(op, result));
+                Run(self, health, "heartbeat", op, () => table.HeartbeatAsync(m.Request, CancellationToken.None), result => new HeartbeatAnswered(op, result));
                 break;
             case ReleaseCall m:
-                Run(self, "release", op, () => table.ReleaseAsync(m.Request, CancellationToken.None), result => new ReleaseAnswered(op, result));
+                Run(self, health, "release", op, () => table.ReleaseAsync(m.Request, CancellationToken.None), result => new ReleaseAnswered(op, result));
                 break;
             case ReadCall m:
-                Run(self, "read", op, () => table.ReadAsync(m.Key, CancellationToken.None), record => new ReadAnswered(op, record));
+                Run(self, health, "read", op, () => table.ReadAsync(m.Key, CancellationToken.None), record => new ReadAnswered(op, record));
                 break;
         }
     }
 
-    private static void Run<T>(IActorRef self, string operation, long op, Func<Task<T>> call, Func<T, CoreInput> onSuccess)
+    private static void Run<T>(IActorRef self, NodeHealth? health, string operation, long op, Func<Task<T>> call, Func<T, CoreInput> onSuccess)
     {
         var started = Stopwatch.GetTimestamp();
         Task<T> task;
@@ -45,6 +48,7 @@ internal static class CoreInterpreter
         }
         catch (Exception e)
         {
+            health?.Failed(operation, e);
             self.Tell(new TableFailed(op, e));
             return;
         }
@@ -53,9 +57,16 @@ internal static class CoreInterpreter
             t =>
             {
                 LockMetrics.TableLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("operation", operation));
-                self.Tell(t.IsCompletedSuccessfully
-                    ? onSuccess(t.Result)
-                    : new TableFailed(op, t.Exception?.GetBaseException() ?? new OperationCanceledException($"The {operation} call was cancelled.")));
+                if (t.IsCompletedSuccessfully)
+                {
+                    health?.Answered();
+                    self.Tell(onSuccess(t.Result));
+                    return;
+                }
+
+                var error = t.Exception?.GetBaseException() ?? new OperationCanceledException($"The {operation} call was cancelled.");
+                health?.Failed(operation, error);
+                self.Tell(new TableFailed(op, error));
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
@@ -88,8 +99,19 @@ internal static class CoreInterpreter
         }
     }
 
-    public static void Count(CountMetric metric)
+    /// <summary>Counts a core's metric, and tells <paramref name="health"/> when the heartbeats of <paramref name="key"/> fail or stop failing.</summary>
+    public static void Count(CountMetric metric, NodeHealth health, string key)
     {
+        switch (metric.Metric)
+        {
+            case CoreMetric.HeartbeatFailure:
+                health.HeartbeatFailed(key);
+                break;
+            case CoreMetric.Heartbeat or CoreMetric.Loss or CoreMetric.HeldDown or CoreMetric.Release:
+                health.HeartbeatsOver(key);
+                break;
+        }
+
         switch (metric.Metric)
         {
             case CoreMetric.Acquisition:

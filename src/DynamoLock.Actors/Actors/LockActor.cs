@@ -163,13 +163,13 @@ internal sealed class LockActor : UntypedActor
             switch (effect)
             {
                 case CallTable m:
-                    CoreInterpreter.Call(_table, m.Op, m.Call, Self);
+                    CoreInterpreter.Call(_table, m.Op, m.Call, Self, Sessions.Health);
                     break;
                 case SendTo m:
                     ((IActorRef)m.To).Tell(m.Message, Self);
                     break;
                 case PublishEvent m:
-                    Context.Parent.Tell(new LockEventPublished(m.Event));
+                    Context.Parent.Tell(new LockEventPublished(m.Event, m.Holder as IActorRef));
                     Context.System.EventStream.Publish(m.Event);
                     break;
                 case WatchRequester m:
@@ -194,7 +194,7 @@ internal sealed class LockActor : UntypedActor
                     CoreInterpreter.Log(Context, ref _log, m);
                     break;
                 case CountMetric m:
-                    CoreInterpreter.Count(m);
+                    CoreInterpreter.Count(m, Sessions.Health, _core.Key);
                     break;
                 case RestOffer:
                     Context.Parent.Tell(new LockActorRestable(_core.Key, _received));

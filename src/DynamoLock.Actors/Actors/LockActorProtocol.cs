@@ -1,3 +1,4 @@
+using Akka.Actor;
 using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors;
@@ -40,8 +41,14 @@ internal sealed record RestingKeys(IReadOnlyList<string> Keys);
 /// <summary>A LockActor's state changed; the manager keeps the latest for status queries and metrics.</summary>
 internal sealed record LockStateChanged(LockInfo Info);
 
-/// <summary>A LockActor published an event; the manager forwards it to subscribers.</summary>
-internal sealed record LockEventPublished(ILockEvent Event);
+/// <summary>A LockActor published an event; the manager forwards it to subscribers. <paramref name="Holder"/>: the requester it is about, if one.</summary>
+internal sealed record LockEventPublished(ILockEvent Event, IActorRef? Holder = null);
+
+/// <summary>Asks the manager for its health (<see cref="Hosting.DynamoLockHealthCheck"/>); answered with <see cref="LockHealthReport"/>.</summary>
+internal sealed record GetLockHealth
+{
+    public static readonly GetLockHealth Instance = new();
+}
 
 /// <summary>Releases every held lock and refuses new acquisitions (CoordinatedShutdown).</summary>
 internal sealed record ReleaseAllLocks

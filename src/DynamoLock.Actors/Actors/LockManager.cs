@@ -41,6 +41,10 @@ public sealed class LockManager : ReceiveActor
     private readonly Dictionary<IActorRef, string> _keysByChild = [];
     private readonly Dictionary<string, LockInfo> _status = new(StringComparer.Ordinal);
     private readonly HashSet<(IActorRef Subscriber, string? Key)> _subscriptions = [];
+
+    // Locks lost (not revoked by this node) whose application has not yet moved on: no Release or Acquire for the key
+    // since, and the holder still running. The health check is unhealthy while there are any.
+    private readonly Dictionary<string, (LockLost Lost, IActorRef? Holder)> _unreleasedLosses = new(StringComparer.Ordinal);
     private readonly ShutdownFlag _stopped = new();
     private long _childCounter;
     private bool _shuttingDown;
@@ -60,6 +64,7 @@ public sealed class LockManager : ReceiveActor
         Receive<StoreLockData>(OnStoreData);
         Receive<StopHeartbeat>(OnStopHeartbeat);
         Receive<GetLockStatus>(OnGetStatus);
+        Receive<GetLockHealth>(_ => Sender.Tell(HealthReport()));
         Receive<SubscribeLockEvents>(OnSubscribe);
         Receive<UnsubscribeLockEvents>(OnUnsubscribe);
         Receive<LockEventPublished>(OnEventPublished);
@@ -144,11 +149,11 @@ public sealed class LockManager : ReceiveActor
                         ((IActorRef)m.To).Tell(m.Message);
                         break;
                     case Core.PublishEvent m:
-                        OnEventPublished(new LockEventPublished(m.Event));
+                        OnEventPublished(new LockEventPublished(m.Event, m.Holder as IActorRef));
                         Context.System.EventStream.Publish(m.Event);
                         break;
                     case Core.CallTable m:
-                        CoreInterpreter.Call(_table, m.Op, m.Call, ActorRefs.Nobody);
+                        CoreInterpreter.Call(_table, m.Op, m.Call, ActorRefs.Nobody, health: null);
                         break;
                 }
             }
@@ -209,6 +214,7 @@ public sealed class LockManager : ReceiveActor
             SessionActorFor(timing.LeaseDuration!.Value, timing);
         }
 
+        _unreleasedLosses.Remove(key);
         Route(key, message, create: true);
     }
 
@@ -266,6 +272,8 @@ public sealed class LockManager : ReceiveActor
             return;
         }
 
+        // The application has heard of its loss and let go: the node is healthy again as far as this lock goes.
+        _unreleasedLosses.Remove(message.Key);
         if (!Route(message.Key, message, create: false))
         {
             Sender.Tell(new LockNotHeld(message.Key, LockRefusalKind.NotHeld, "The lock is not held on this node."));
@@ -337,7 +345,7 @@ public sealed class LockManager : ReceiveActor
     private void OnUnsubscribe(UnsubscribeLockEvents message)
     {
         _subscriptions.Remove((message.Subscriber, message.Key));
-        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)) && !_restingHolders.ContainsKey(message.Subscriber))
+        if (!_subscriptions.Any(s => s.Subscriber.Equals(message.Subscriber)) && !_restingHolders.ContainsKey(message.Subscriber) && !HasUnreleasedLoss(message.Subscriber))
         {
             Context.Unwatch(message.Subscriber);
         }
@@ -347,6 +355,16 @@ public sealed class LockManager : ReceiveActor
 
     private void OnEventPublished(LockEventPublished message)
     {
+        if (message.Event is LockLost { Reason: not LockLossReason.Revoked } lost)
+        {
+            _unreleasedLosses[lost.Key] = (lost, message.Holder);
+            if (message.Holder is { } holder && !_stopped.Value)
+            {
+                // A holder that stops has stopped the work the lock protected: that ends the loss too.
+                Context.Watch(holder);
+            }
+        }
+
         foreach (var (subscriber, key) in _subscriptions)
         {
             if (key is null || string.Equals(key, message.Event.Key, StringComparison.Ordinal))
@@ -474,7 +492,45 @@ public sealed class LockManager : ReceiveActor
             }
         }
 
+        if (HasUnreleasedLoss(message.ActorRef))
+        {
+            foreach (var lostKey in _unreleasedLosses.Where(l => message.ActorRef.Equals(l.Value.Holder)).Select(l => l.Key).ToList())
+            {
+                _unreleasedLosses.Remove(lostKey);
+            }
+        }
+
         _subscriptions.RemoveWhere(s => s.Subscriber.Equals(message.ActorRef));
+    }
+
+    // Losses are rare and few: a scan is cheaper than an index kept up for every lock.
+    private bool HasUnreleasedLoss(IActorRef holder) => _unreleasedLosses.Count > 0 && _unreleasedLosses.Values.Any(l => holder.Equals(l.Holder));
+
+    private LockHealthReport HealthReport()
+    {
+        int held = _resting.Count, waiting = 0;
+        foreach (var info in _status.Values)
+        {
+            switch (info.State)
+            {
+                case LockState.Held or LockState.Renewing or LockState.Releasing:
+                    held++;
+                    break;
+                case LockState.Acquiring or LockState.Waiting:
+                    waiting++;
+                    break;
+            }
+        }
+
+        var health = _sessions.Health;
+        return new LockHealthReport(
+            held,
+            waiting,
+            _unreleasedLosses.Values.Select(l => l.Lost).OrderBy(l => l.Key, StringComparer.Ordinal).ToList(),
+            health.FailingHeartbeats,
+            health.LastAnswer,
+            health.LastProblem,
+            _shuttingDown);
     }
 
     private void OnChildRestable(LockActorRestable message)

@@ -15,6 +15,9 @@ internal sealed class NodeSessions(TimeProvider timeProvider) : IOwnSessions
     /// <summary>The node's monotonic time as every core of this manager counts it: a session's deadline and a lock's step compare on it.</summary>
     public TimeSpan Now => timeProvider.GetElapsedTime(_origin);
 
+    /// <summary>What this manager's actors have seen of the table, for its health check.</summary>
+    public NodeHealth Health { get; } = new();
+
     /// <summary>The slot of the session for <paramref name="leaseDuration"/>, if the manager made one.</summary>
     public SessionSlot? Find(TimeSpan leaseDuration) => _slots.GetValueOrDefault(leaseDuration);
 

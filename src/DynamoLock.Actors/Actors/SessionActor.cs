@@ -18,11 +18,15 @@ internal sealed class SessionActor : UntypedActor
     private ILoggingAdapter? _log;
     private WakeTimer? _wake;
 
+    // How the health check names this session while its heartbeats fail: its record key changes with each generation.
+    private readonly string _healthKey;
+
     public SessionActor(ILockTable table, NodeSessions sessions, SessionSlot slot, LockTiming timing, LockCoreOptions options)
     {
         _table = table;
         _sessions = sessions;
         _core = new SessionCore(slot, timing.HeartbeatInterval!.Value, timing.SafetyMargin, options);
+        _healthKey = $"session (lease {HumanText.Duration(slot.LeaseDuration)})";
     }
 
     protected override void OnReceive(object message)
@@ -61,7 +65,7 @@ internal sealed class SessionActor : UntypedActor
             switch (effect)
             {
                 case CallTable m:
-                    CoreInterpreter.Call(_table, m.Op, m.Call, Self);
+                    CoreInterpreter.Call(_table, m.Op, m.Call, Self, _sessions.Health);
                     break;
                 case WakeAt m:
                     WakeAt(m.At);
@@ -73,7 +77,7 @@ internal sealed class SessionActor : UntypedActor
                     CoreInterpreter.Log(Context, ref _log, m);
                     break;
                 case CountMetric m:
-                    CoreInterpreter.Count(m);
+                    CoreInterpreter.Count(m, _sessions.Health, _healthKey);
                     break;
             }
         }

@@ -14,8 +14,11 @@ internal sealed record CallTable(long Op, TableCall Call) : CoreEffect;
 /// <summary>Send <paramref name="Message"/> to one requester (a reply, or an event addressed to it).</summary>
 internal sealed record SendTo(object To, object Message) : CoreEffect;
 
-/// <summary>Publish an event to subscribers and the EventStream (its direct recipients get a <see cref="SendTo"/> first).</summary>
-internal sealed record PublishEvent(ILockEvent Event) : CoreEffect;
+/// <summary>
+/// Publish an event to subscribers and the EventStream (its direct recipients get a <see cref="SendTo"/> first);
+/// <paramref name="Holder"/>: the requester the event is about, when it is one (the holder that lost its lock).
+/// </summary>
+internal sealed record PublishEvent(ILockEvent Event, object? Holder = null) : CoreEffect;
 
 /// <summary>Watch a requester for termination (<see cref="RequesterStoppedInput"/>).</summary>
 internal sealed record WatchRequester(object Who) : CoreEffect;

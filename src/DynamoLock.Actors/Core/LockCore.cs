@@ -1626,7 +1626,7 @@ internal sealed class LockCore
             Send(direct, lockEvent);
         }
 
-        Emit(new PublishEvent(lockEvent));
+        Emit(new PublishEvent(lockEvent, direct));
     }
 
     private void Publish(ILockEvent lockEvent, List<object> direct)
