@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using DynamoLock.Actors.Core;
@@ -32,6 +33,9 @@ internal sealed class LockActor : UntypedActor
     // Taken up from a resting core (it holds a lock already), or handed back to the manager to rest: no stop step then.
     private readonly bool _resumed;
     private bool _rested;
+
+    // Open trace spans, made when the first request comes while someone listens (LockTracing).
+    private LockSpans? _spans;
 
     public LockActor(string key, LockKey lockKey, ILockTable table, DynamoLockSettings settings, LockCoreOptions coreOptions)
     {
@@ -82,6 +86,8 @@ internal sealed class LockActor : UntypedActor
             Apply();
         }
 
+        _spans?.Stopped();
+
         _wake?.Cancel();
         base.PostStop();
     }
@@ -116,6 +122,7 @@ internal sealed class LockActor : UntypedActor
                 return;
             case Acquire m:
                 _received++;
+                Spans?.AcquireStarted(Sender, m.TraceParent);
                 var options = m.Options ?? AcquireOptions.Default;
                 var timing = ReferenceEquals(options, AcquireOptions.Default) && _core.Options.DefaultTiming is { } shared ? shared : _settings.ResolveTiming(options);
 
@@ -124,6 +131,7 @@ internal sealed class LockActor : UntypedActor
                 break;
             case Release m:
                 _received++;
+                Spans?.ReleaseStarted(Sender, m.TraceParent);
                 input = new ReleaseInput(Sender, m.FencingToken);
                 break;
             case StoreLockData m:
@@ -148,7 +156,20 @@ internal sealed class LockActor : UntypedActor
 
         _core.Step(input, Now, Effects);
         Apply();
+        if (_spans is { } spans)
+        {
+            if (input is RequesterStoppedInput stopped)
+            {
+                spans.RequesterStopped(stopped.Who);
+            }
+            else
+            {
+                spans.Answered(input);
+            }
+        }
     }
+
+    private LockSpans? Spans => _spans ??= LockTracing.Enabled ? new LockSpans(_core.Key, _core.Options.OwnerName) : null;
 
     /// <summary>Carries out the core's effects, in order.</summary>
     private void Apply()
@@ -162,13 +183,26 @@ internal sealed class LockActor : UntypedActor
             var effect = effects[i];
             switch (effect)
             {
+                case CallTable m when _spans is { } spans:
+                    // The call starts under the span it serves, so that the AWS SDK's own spans nest under it.
+                    var previous = Activity.Current;
+                    Activity.Current = spans.ParentFor(m.Op, m.Call);
+                    CoreInterpreter.Call(_table, m.Op, m.Call, Self, Sessions.Health);
+                    Activity.Current = previous;
+                    break;
                 case CallTable m:
                     CoreInterpreter.Call(_table, m.Op, m.Call, Self, Sessions.Health);
                     break;
                 case SendTo m:
                     ((IActorRef)m.To).Tell(m.Message, Self);
+                    _spans?.Replied(m.To, m.Message);
                     break;
                 case PublishEvent m:
+                    if (m.Event is LockLost lost)
+                    {
+                        _spans?.Lost(lost);
+                    }
+
                     Context.Parent.Tell(new LockEventPublished(m.Event, m.Holder as IActorRef));
                     Context.System.EventStream.Publish(m.Event);
                     break;
@@ -194,6 +228,11 @@ internal sealed class LockActor : UntypedActor
                     CoreInterpreter.Log(Context, ref _log, m);
                     break;
                 case CountMetric m:
+                    if (m.Metric == CoreMetric.ContentionWait)
+                    {
+                        _spans?.WaitStarted();
+                    }
+
                     CoreInterpreter.Count(m, Sessions.Health, _core.Key);
                     break;
                 case RestOffer:

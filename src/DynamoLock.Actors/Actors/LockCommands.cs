@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace DynamoLock.Actors;
@@ -9,7 +10,11 @@ namespace DynamoLock.Actors;
 /// </summary>
 /// <param name="Key">The lock name, 1 to 2048 UTF-8 bytes.</param>
 /// <param name="Options">How to acquire and hold it; the manager's defaults when <see langword="null"/>.</param>
-public sealed record Acquire(string Key, AcquireOptions? Options = null);
+public sealed record Acquire(string Key, AcquireOptions? Options = null)
+{
+    /// <summary>The trace context of the code that made the request: its <c>dynamolock.acquire</c> span goes under it.</summary>
+    internal ActivityContext TraceParent { get; init; } = Activity.Current?.Context ?? default;
+}
 
 /// <summary>
 /// Releases the lock <paramref name="Key"/>. Accepted from the holder, or from anyone who gives the holder's
@@ -20,6 +25,9 @@ public sealed record Release(string Key)
 {
     /// <summary>The fencing token of the grant to release, for releasing on behalf of the holder.</summary>
     public long? FencingToken { get; init; }
+
+    /// <summary>The trace context of the code that made the request: its <c>dynamolock.release</c> span goes under it.</summary>
+    internal ActivityContext TraceParent { get; init; } = Activity.Current?.Context ?? default;
 }
 
 /// <summary>

@@ -124,7 +124,7 @@ internal sealed class LockHandleActor : ReceiveActor
             _releases.Add(m.Completion);
             if (_releases.Count == 1)
             {
-                _manager.Tell(new Release(_key));
+                _manager.Tell(new Release(_key) { TraceParent = m.TraceParent });
             }
         });
         Receive<StoreHandleData>(m =>
@@ -181,7 +181,11 @@ internal sealed class LockHandleActor : ReceiveActor
         public static readonly CancelAcquire Instance = new();
     }
 
-    internal sealed record ReleaseHandle(TaskCompletionSource<bool> Completion);
+    internal sealed record ReleaseHandle(TaskCompletionSource<bool> Completion)
+    {
+        /// <summary>The trace context of the code that disposed the handle, for the release's span.</summary>
+        public System.Diagnostics.ActivityContext TraceParent { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
+    }
 
     internal sealed record StoreHandleData(byte[] Data, TaskCompletionSource<bool> Completion);
 }
