@@ -27,6 +27,7 @@ public static class Program
             InspectCommand.Create(common),
             WatchCommand.Create(common),
             CreateTableCommand.Create(common),
+            IamPolicyCommand.Create(common),
             ReleaseCommand.Create(common),
             SoakCommand.Create(common),
             SimulateCommand.Create(common),
