@@ -807,7 +807,7 @@ internal sealed class LockCore
             return;
         }
 
-        Log(CoreLogLevel.Warning, $"Acquiring lock {HumanText.Key(Key)} failed transiently, retrying: {HumanText.Problem(error)}");
+        Log(CoreLogLevel.Warning, $"Acquiring lock {HumanText.Key(Key)} failed transiently ({LockRefusals.KindOf(error)}), retrying: {HumanText.Problem(error)}");
         _lastTableError = error;
         FailWaiters(w => w.Options.WaitTimeout == TimeSpan.Zero, TableRefusal(error));
         if (_waiters.Count == 0 && !unsettled)
@@ -1114,6 +1114,9 @@ internal sealed class LockCore
         }
 
         _grant = new Grant(holder, recordVersionNumber, fencingToken, data, sentAt) { SessionGeneration = holder.Session is null ? 0 : _writeGeneration };
+
+        // A grant after a wait for another owner is news to an operator; the uncontended ones of a busy node are not.
+        var waited = _observed is not null || _sessionObserved is not null;
         _observed = null;
         _sessionObserved = null;
         _heartbeatStopped = false;
@@ -1125,7 +1128,7 @@ internal sealed class LockCore
         }
 
         Count(CoreMetric.Acquisition);
-        Log(CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} acquired with fencing token {fencingToken}.");
+        Log(waited ? CoreLogLevel.Info : CoreLogLevel.Debug, $"Lock {HumanText.Key(Key)} acquired with fencing token {fencingToken}{(waited ? " after waiting for another owner" : string.Empty)}.");
         Become(LockState.Held);
         Publish(new LockAcquired(Key, fencingToken, data), holder.Ref);
     }
@@ -1349,7 +1352,7 @@ internal sealed class LockCore
         }
 
         Count(CoreMetric.HeartbeatFailure);
-        Log(CoreLogLevel.Warning, $"Heartbeat of lock {HumanText.Key(Key)} failed transiently, retrying: {HumanText.Problem(error)}");
+        Log(CoreLogLevel.Warning, $"Heartbeat of lock {HumanText.Key(Key)} failed transiently ({LockRefusals.KindOf(error)}), retrying: {HumanText.Problem(error)}");
         Become(LockState.Held);
         var retry = Backoff(++_attempt);
         if (_grant!.Requester.Timing.HeartbeatInterval is { } heartbeat && retry > heartbeat / 2)

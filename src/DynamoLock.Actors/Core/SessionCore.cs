@@ -278,18 +278,18 @@ internal sealed class SessionCore
                 _retryAt = _now + Backoff(++_attempt);
                 break;
             case SessionPhase.Creating:
-                Log(CoreLogLevel.Error, $"No session could be created: {HumanText.Problem(error)}");
+                Log(CoreLogLevel.Error, $"No session could be created ({LockRefusals.KindOf(error)}): {HumanText.Problem(error)}");
                 Phase = SessionPhase.Idle;
                 Publish(State with { IsLive = false, Problem = error });
                 break;
             case SessionPhase.Renewing when transient:
                 Count(CoreMetric.HeartbeatFailure);
-                Log(CoreLogLevel.Warning, $"Heartbeat of session {HumanText.Key(_key!.Key)} failed transiently, retrying: {HumanText.Problem(error)}");
+                Log(CoreLogLevel.Warning, $"Heartbeat of session {HumanText.Key(_key!.Key)} failed transiently ({LockRefusals.KindOf(error)}), retrying: {HumanText.Problem(error)}");
                 var retry = Backoff(++_attempt);
                 _retryAt = _now + (retry < _timing.HeartbeatInterval!.Value / 2 ? retry : _timing.HeartbeatInterval.Value / 2);
                 break;
             case SessionPhase.Renewing:
-                Log(CoreLogLevel.Error, $"Heartbeat of session {HumanText.Key(_key!.Key)} failed: {HumanText.Problem(error)}");
+                Log(CoreLogLevel.Error, $"Heartbeat of session {HumanText.Key(_key!.Key)} failed ({LockRefusals.KindOf(error)}): {HumanText.Problem(error)}");
                 Lose(LockLossReason.TableError);
                 break;
             case SessionPhase.Closing:
