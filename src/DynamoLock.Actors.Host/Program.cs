@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DynamoLock.Actors.Host.Commands;
 using DynamoLock.Actors.Host.Demo;
+using DynamoLock.Actors.Host.SelfTest;
 using Spectre.Console;
 
 namespace DynamoLock.Actors.Host;
@@ -28,6 +29,7 @@ public static class Program
             WatchCommand.Create(common),
             CreateTableCommand.Create(common),
             ReleaseCommand.Create(common),
+            SelfTestCommand.Create(common),
             SoakCommand.Create(common),
             SimulateCommand.Create(common),
             ChaosWorkerCommand.Create(common),
