@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DynamoLock.Actors.Host.Commands;
 using DynamoLock.Actors.Host.Demo;
+using DynamoLock.Actors.Host.SelfTest;
 using Spectre.Console;
 
 namespace DynamoLock.Actors.Host;
@@ -29,6 +30,7 @@ public static class Program
             CreateTableCommand.Create(common),
             IamPolicyCommand.Create(common),
             ReleaseCommand.Create(common),
+            SelfTestCommand.Create(common),
             SoakCommand.Create(common),
             SimulateCommand.Create(common),
             ChaosWorkerCommand.Create(common),

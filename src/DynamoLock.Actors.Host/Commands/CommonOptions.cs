@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Amazon.DynamoDBv2;
+using Amazon.Runtime;
 using DynamoLock.Actors.Hosting;
 using DynamoLock.Actors.Table;
 
@@ -38,20 +39,28 @@ internal sealed class CommonOptions
         root.Options.Add(Verbose);
     }
 
-    public DynamoDbLockTable CreateTable(ParseResult parse)
+    public DynamoDbLockTable CreateTable(ParseResult parse) => CreateTable(parse, CreateClient(parse));
+
+    /// <summary>
+    /// The DynamoDB client of <c>--endpoint</c> and <c>--region</c>, built by the library's own client factory:
+    /// --endpoint, else AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, else the SDK's configuration; a loopback endpoint
+    /// works without credentials. <paramref name="httpClientFactory"/> replaces its HTTP layer (to count requests).
+    /// </summary>
+    public IAmazonDynamoDB CreateClient(ParseResult parse, HttpClientFactory? httpClientFactory = null)
     {
-        IAmazonDynamoDB client;
         try
         {
-            // The library's own client factory: --endpoint, else AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL, else the SDK's
-            // configuration; a loopback endpoint works without credentials.
-            client = DynamoDbClients.Create(parse.GetValue(Endpoint), parse.GetValue(Region), "--endpoint");
+            return DynamoDbClients.Create(parse.GetValue(Endpoint), parse.GetValue(Region), "--endpoint", httpClientFactory);
         }
         catch (ArgumentException e)
         {
             throw new UsageException(HumanText.Problem(e));
         }
+    }
 
+    /// <summary>The lock table named by <c>--table</c> on <paramref name="client"/> (disposed here if the name is invalid).</summary>
+    public DynamoDbLockTable CreateTable(ParseResult parse, IAmazonDynamoDB client)
+    {
         try
         {
             return new DynamoDbLockTable(client, new DynamoDbLockTableOptions { TableName = parse.GetValue(Table)! });

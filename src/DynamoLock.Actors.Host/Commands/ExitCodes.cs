@@ -32,6 +32,12 @@ internal static class ExitCodes
     /// </summary>
     public const int ReleaseFailed = 6;
 
+    /// <summary>
+    /// <c>selftest</c>: the endpoint broke one of the protocol's promises (a FAIL line in the report). Not a table error:
+    /// the table answered, but not as the protocol needs.
+    /// </summary>
+    public const int PromiseBroken = 7;
+
     /// <summary>Interrupted with Ctrl-C (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 
@@ -40,11 +46,12 @@ internal static class ExitCodes
         Exit codes:
           0    success (run: the command's own exit code otherwise)
           1    nothing to act on: inspect found no record; release found the key free, saw it change or was not confirmed; soak/demo/simulate found violations (simulate --mutation: the mutation was caught)
-          2    bad arguments or settings
+          2    bad arguments or settings (selftest: a table with other locks without --allow-shared-table)
           3    run: not acquired within --wait (held elsewhere)
           4    run: the lock was lost; the command was terminated
           5    table error: missing table, no credentials or access, wrong key schema, unreachable endpoint
           6    run: the command ended but the release failed (the lock expires one lease after its last heartbeat)
+          7    selftest: a promise of the protocol did not hold on this endpoint (a FAIL line in the report)
           130  interrupted (Ctrl-C)
         """;
 }

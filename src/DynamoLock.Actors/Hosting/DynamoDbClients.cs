@@ -32,12 +32,21 @@ internal static class DynamoDbClients
     /// <param name="serviceUrl">The endpoint, or <see langword="null"/>/empty for the environment's or the SDK's.</param>
     /// <param name="region">The region, or <see langword="null"/>/empty for the SDK's (with an endpoint: <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, else us-east-1).</param>
     /// <param name="serviceUrlSetting">How the caller names <paramref name="serviceUrl"/> in messages (an option or a setting).</param>
+    /// <param name="httpClientFactory">
+    /// The client's HTTP layer, or <see langword="null"/> for the SDK's. <c>dynamolock selftest</c> passes one that counts
+    /// requests, so that what it measures is this very client, built as the library builds it.
+    /// </param>
     /// <exception cref="ArgumentException">The endpoint is not an absolute http or https URL; the message names the setting.</exception>
-    public static IAmazonDynamoDB Create(string? serviceUrl, string? region, string serviceUrlSetting = "service-url")
+    public static IAmazonDynamoDB Create(string? serviceUrl, string? region, string serviceUrlSetting = "service-url", HttpClientFactory? httpClientFactory = null)
     {
         var (endpoint, setting) = Endpoint(serviceUrl, serviceUrlSetting);
         region = string.IsNullOrWhiteSpace(region) ? null : region.Trim();
         var config = new AmazonDynamoDBConfig();
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+
         if (endpoint is null)
         {
             if (region is not null)

@@ -209,6 +209,59 @@ public sealed class DynamoDbLockTable : ILockTable
         }
     }
 
+    /// <summary>
+    /// One page of the partition key values stored in the table, whatever the items are: unlike <see cref="ListAsync"/>,
+    /// an item that is not a lock record (another application's, or another key schema's) is listed rather than failing
+    /// the page. For <c>dynamolock selftest</c>, which must know whether anything but its own keys is in the table.
+    /// </summary>
+    /// <param name="pageSize">The most items the scan reads (1 to 1000).</param>
+    /// <param name="continuationToken">The previous page's token, or <see langword="null"/> for the first page.</param>
+    /// <param name="cancellationToken">Cancels the scan.</param>
+    internal async Task<LockKeyPage> ListKeysAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        var start = continuationToken is null ? null : DecodeToken(continuationToken);
+        try
+        {
+            // Only the partition key comes back: the check needs nothing else, and other items may be large.
+            var response = await _client.ScanAsync(
+                new ScanRequest
+                {
+                    TableName = _options.TableName,
+                    ConsistentRead = true,
+                    Limit = pageSize,
+                    ExclusiveStartKey = start,
+                    ProjectionExpression = "#pk",
+                    ExpressionAttributeNames = new() { ["#pk"] = _options.PartitionKeyName },
+                },
+                cancellationToken).ConfigureAwait(false);
+            var keys = response.Items?.Select(item => item.TryGetValue(_options.PartitionKeyName, out var value) ? value.S : null).ToList() ?? [];
+            return new LockKeyPage(keys, response.LastEvaluatedKey is { Count: > 0 } last ? EncodeToken(last) : null);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            throw Translate("List", e);
+        }
+    }
+
+    /// <summary>
+    /// Deletes a record whoever holds it, without a condition. Only for keys the caller owns outright: <c>dynamolock
+    /// selftest</c> removes the records under its own run's prefix with it. Deleting a record restarts its fencing tokens.
+    /// </summary>
+    internal async Task DeleteUnconditionallyAsync(LockKey key, CancellationToken cancellationToken)
+    {
+        var attributes = KeyAttributes(key);
+        try
+        {
+            await _client.DeleteItemAsync(new DeleteItemRequest { TableName = _options.TableName, Key = attributes }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            throw Translate("Delete", e);
+        }
+    }
+
     /// <inheritdoc />
     public async Task<EnsureTableResult> EnsureTableAsync(CancellationToken cancellationToken = default)
     {
