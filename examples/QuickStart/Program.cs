@@ -13,6 +13,8 @@ using DynamoLock.Actors.Hosting;
 using DynamoLock.Actors.Table;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var local = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_DYNAMODB");   // e.g. http://127.0.0.1:8000
 
@@ -28,10 +30,17 @@ builder.Services.AddAkka("orders", akka => akka
     })
     .WithActors((system, registry) => registry.Register<NightlyJob>(system.ActorOf(Props.Create<NightlyJob>(), "nightly"))));
 builder.Services.AddDynamoLockClient();                                     // the async facade below
+// end snippet
+
+// snippet: observability
+builder.Services.AddHealthChecks().AddDynamoLock(tags: ["ready"]);        // the lock manager registered with WithDynamoLock
+builder.Services.AddOpenTelemetry()                                       // OpenTelemetry.Extensions.Hosting
+    .WithTracing(t => t.AddSource(DynamoLockDiagnostics.ActivitySourceName))   // "DynamoLock.Actors"; add .AddAWSInstrumentation() for the SDK's spans
+    .WithMetrics(m => m.AddMeter(DynamoLockDiagnostics.MeterName));            // "DynamoLock.Actors"
+// end snippet
 
 using var host = builder.Build();
 await host.StartAsync();
-// end snippet
 
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
 var ct = cancel.Token;
@@ -57,6 +66,10 @@ await using var again = await client.TryAcquireAsync("orders/report", cancellati
 Console.WriteLine(again is null ? "held elsewhere" : $"async API: taken again with fencing token {again.FencingToken}");
 // end snippet
 Check(again is { FencingToken: > 1 }, "the async API took orders/report twice, the second time with a greater token");
+
+var health = await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"), ct);
+Console.WriteLine($"health: {health.Status} ({health.Entries["dynamolock"].Description})");
+Check(health.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy && (int)health.Entries["dynamolock"].Data["held_locks"] == 1, "the health check is healthy and counts the held lock");
 
 // snippet: without-hosting
 // Without Akka.Hosting: any actor system, any ILockTable.
