@@ -14,7 +14,7 @@ namespace DynamoLock.Actors.Tests.Docs;
 /// </summary>
 public sealed partial class QuickStartTests(ITestOutputHelper output)
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepositoryRoot.Path;
 
     [Fact]
     public void Every_csharp_block_in_the_readme_is_a_snippet_of_an_example()
@@ -120,19 +120,6 @@ public sealed partial class QuickStartTests(ITestOutputHelper output)
         var lines = code.TrimEnd().Split('\n').SkipWhile(string.IsNullOrWhiteSpace).ToList();
         var indent = lines.Where(l => l.Trim().Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
         return string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..].TrimEnd() : l.TrimEnd()));
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DynamoLock.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (DynamoLock.Actors.sln) is not above the test output.");
     }
 
     [GeneratedRegex(@"(?:<!-- snippet: (?<name>[\w-]+) -->\n)?```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]

@@ -39,24 +39,11 @@ public sealed partial class ReadmeIamPolicyTests : IDisposable
     /// <summary>The text of the README's section "## Running on AWS", up to the next section of its level.</summary>
     private static string RunningOnAws()
     {
-        var readme = File.ReadAllText(Path.Combine(FindRoot(), "README.md")).ReplaceLineEndings("\n");
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md")).ReplaceLineEndings("\n");
         var start = readme.IndexOf("\n## Running on AWS\n", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no '## Running on AWS' section.");
         var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
         return end < 0 ? readme[start..] : readme[start..end];
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DynamoLock.Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (DynamoLock.Actors.sln) is not above the test output.");
     }
 
     [GeneratedRegex(@"```json\n(?<json>.*?)```", RegexOptions.Singleline)]
