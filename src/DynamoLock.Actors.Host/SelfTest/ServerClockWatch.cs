@@ -33,13 +33,6 @@ internal sealed class ServerClockWatch : RequestCounter
         }
     }
 
-    /// <summary>
-    /// Lets the AWS SDK keep and reuse the HttpClient it gets, as it does with its own. The base counter has the SDK ask for
-    /// a new HttpClient, so a new connection, for every request: no matter for a count, but a TCP (and, to AWS, a TLS)
-    /// handshake inside every round trip the latency lines time, which a client built the library's way does not pay.
-    /// </summary>
-    public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
-
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(string operation, Func<CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
