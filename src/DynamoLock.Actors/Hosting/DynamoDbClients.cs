@@ -3,6 +3,7 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
+using DynamoLock.Actors.Table;
 
 namespace DynamoLock.Actors.Hosting;
 
@@ -37,6 +38,7 @@ internal static class DynamoDbClients
     /// requests, so that what it measures is this very client, built as the library builds it.
     /// </param>
     /// <exception cref="ArgumentException">The endpoint is not an absolute http or https URL; the message names the setting.</exception>
+    /// <exception cref="LockTableConfigurationException">No endpoint is given and the AWS SDK finds no region.</exception>
     public static IAmazonDynamoDB Create(string? serviceUrl, string? region, string serviceUrlSetting = "service-url", HttpClientFactory? httpClientFactory = null)
     {
         var (endpoint, setting) = Endpoint(serviceUrl, serviceUrlSetting);
@@ -54,9 +56,20 @@ internal static class DynamoDbClients
                 config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
             }
 
-            // The SDK resolves region and credentials itself, lazily: a missing one fails the first call, which the table
-            // adapter turns into a LockTableConfigurationException that says what to set.
-            return new AmazonDynamoDBClient(config);
+            // The SDK resolves credentials lazily (a missing one fails the first call, which the table adapter turns into a
+            // LockTableConfigurationException that says what to set), but the region when the client is made.
+            try
+            {
+                return new AmazonDynamoDBClient(config);
+            }
+            catch (AmazonClientException e) when (region is null)
+            {
+                throw new LockTableConfigurationException(
+                    "No AWS region is configured for the lock table's DynamoDB client: set AWS_REGION (or a region in the AWS profile, " +
+                    $"or the region setting: --region for the dynamolock tool), or point at a local server with {ServiceEndpointVariable} or {serviceUrlSetting}. " +
+                    $"The AWS SDK said: {e.Message}",
+                    e);
+            }
         }
 
         var uri = Validate(endpoint, setting);
