@@ -51,10 +51,22 @@ public sealed class DynamoLockHealthCheck : IHealthCheck
     {
         ArgumentNullException.ThrowIfNull(context);
         var failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
+        IActorRef manager;
+        try
+        {
+            // Under Akka.Hosting the manager is registered once the actor system has started: a probe does not wait for ever.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(_askTimeout);
+            manager = await _manager(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new HealthCheckResult(failure, $"No lock manager was registered within {HumanText.Duration(_askTimeout)}: the actor system has not started, or WithDynamoLock is missing.", e);
+        }
+
         LockHealthReport report;
         try
         {
-            var manager = await _manager(cancellationToken).ConfigureAwait(false);
             report = await manager.Ask<LockHealthReport>(GetLockHealth.Instance, _askTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)

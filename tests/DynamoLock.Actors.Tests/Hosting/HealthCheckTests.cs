@@ -199,6 +199,25 @@ public sealed class HealthCheckTests(ITestOutputHelper output) : LockTestKit(out
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task Without_a_registered_lock_manager_the_check_fails_in_bounded_time()
+    {
+        using var host = new HostBuilder()
+            .ConfigureServices(s =>
+            {
+                s.AddHealthChecks().AddDynamoLock(timeout: TimeSpan.FromMilliseconds(500));
+                s.AddAkka($"health-{Guid.NewGuid():N}", builder => builder.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend));
+            })
+            .Build();
+        await host.StartAsync();
+
+        var entry = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["dynamolock"];
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("WithDynamoLock", entry.Description, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
     private static HealthCheckContext Context(HealthStatus failure = HealthStatus.Unhealthy) => new()
     {
         Registration = new HealthCheckRegistration("dynamolock", _ => throw new InvalidOperationException("not used"), failure, tags: null),
