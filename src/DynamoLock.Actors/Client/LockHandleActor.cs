@@ -58,10 +58,18 @@ internal sealed class LockHandleActor : ReceiveActor
         {
             _holding = false;
             _state.MarkLost(m.Reason);
-            CompleteReleases(false);
-
             FailDataWrites();
-            Context.Stop(Self);
+            if (_releases.Count > 0)
+            {
+                // Released already: the application is done with the lock.
+                CompleteReleases(false);
+                Context.Stop(Self);
+                return;
+            }
+
+            // Stay until the handle is disposed: the lock manager counts the loss as unreleased (its health check is
+            // unhealthy) until its holder releases it or stops.
+            Become(Lost);
         });
         Receive<LockReleased>(m => m.FencingToken == _token, _ =>
         {
@@ -133,6 +141,18 @@ internal sealed class LockHandleActor : ReceiveActor
             _manager.Tell(new StoreLockData(_key, m.Data));
         });
         Receive<CancelAcquire>(_ => { });
+    }
+
+    private void Lost()
+    {
+        Receive<ReleaseHandle>(m =>
+        {
+            m.Completion.TrySetResult(false);
+            _manager.Tell(new Release(_key) { TraceParent = m.TraceParent });
+            Context.Stop(Self);
+        });
+        Receive<StoreHandleData>(m => m.Completion.TrySetResult(false));
+        ReceiveAny(_ => { });
     }
 
     protected override void PreStart()

@@ -97,6 +97,25 @@ public sealed class HealthCheckTests(ITestOutputHelper output) : LockTestKit(out
     }
 
     [Fact]
+    public async Task A_lost_handle_of_the_async_facade_is_unhealthy_until_disposed()
+    {
+        var table = new ControllableLockTable(new InMemoryLockTable());
+        var manager = StartManager(table, FastSettings("node-1"));
+        var handle = await new DynamoLockClient(Sys, manager).AcquireAsync("ledger", TimeSpan.FromSeconds(5));
+        table.FailHeartbeats = true;
+        var lost = new TaskCompletionSource();
+        await using (handle.LostToken.Register(lost.SetResult))
+        {
+            await lost.Task.WaitAsync(Patience);
+        }
+
+        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(manager)).Status);
+        Assert.False(await handle.ReleaseAsync());
+        await handle.DisposeAsync();
+        await AwaitAssertAsync(async () => Assert.Equal(HealthStatus.Healthy, (await CheckAsync(manager)).Status), Patience);
+    }
+
+    [Fact]
     public async Task A_loss_ends_when_its_holder_stops()
     {
         var table = new ControllableLockTable(new InMemoryLockTable());
