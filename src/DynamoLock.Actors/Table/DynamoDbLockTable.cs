@@ -108,7 +108,8 @@ public sealed class DynamoDbLockTable : ILockTable
             {
                 var names = new UpdateBuilder(_options);
                 var condition = HeldByCondition(names, request.OwnerName, request.RecordVersionNumber);
-                await _client.DeleteItemAsync(
+                // ALL_OLD is the only way a delete returns anything: the waiters come back with the deleted item.
+                var deleted = await _client.DeleteItemAsync(
                     new DeleteItemRequest
                     {
                         TableName = _options.TableName,
@@ -116,9 +117,11 @@ public sealed class DynamoDbLockTable : ILockTable
                         ConditionExpression = condition,
                         ExpressionAttributeNames = names.Names,
                         ExpressionAttributeValues = names.Values,
+                        ReturnValues = ReturnValue.ALL_OLD,
                         ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
                     },
                     cancellationToken).ConfigureAwait(false);
+                return new ReleaseResult.Released { Waiters = WaitersIn(deleted.Attributes) };
             }
             else
             {
@@ -126,14 +129,20 @@ public sealed class DynamoDbLockTable : ILockTable
                     .Set(LockAttributes.IsReleased, Released)
                     .Set(LockAttributes.RecordVersionNumber, new AttributeValue { S = newVersion })
                     .Remove(LockAttributes.SessionKey)
+                    .Remove(LockAttributes.Waiters)
                     .SetData(request.Data);
                 var write = update.ToRequest(key, HeldByCondition(update, request.OwnerName, request.RecordVersionNumber));
-                await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
-            }
 
-            return ReleaseResult.Released.Instance;
+                // UPDATED_OLD returns the removed waiters as they were, without reading back the record's data (up to
+                // 384 KiB) as ALL_OLD would; the waiters then cost nothing but their own bytes in the answer.
+                write.ReturnValues = ReturnValue.UPDATED_OLD;
+                var released = await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
+                return new ReleaseResult.Released { Waiters = WaitersIn(released.Attributes) };
+            }
         }
 
+        // A release settled by reading the record back (its answer was lost) returns no waiters: the applied write had
+        // cleared them. They are not told, and find the lock free at their next poll.
         return (await WriteAsync(
             "Release",
             request.Key,
@@ -141,6 +150,38 @@ public sealed class DynamoDbLockTable : ILockTable
             current => Applied(current) ? ReleaseResult.Released.Instance : new ReleaseResult.NotHeld(current),
             current => current is not null && current.IsHeld && current.IsWrittenBy(request.OwnerName, request.RecordVersionNumber),
             cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        LockValidation.Waiter(waiter, nameof(waiter));
+        var attributes = KeyAttributes(key);
+
+        // ADD to a string set and nothing else: the record version number is untouched, so the holder's next heartbeat
+        // (conditioned on it) still succeeds. The condition keeps the write from creating a half-record for a free key.
+        var update = new UpdateBuilder(_options).Add(LockAttributes.Waiters, new AttributeValue { SS = [waiter] });
+        var write = update.ToRequest(attributes, $"attribute_exists({update.Name(_options.PartitionKeyName)})");
+
+        // A failed condition means there is no record; the item would tell nothing more.
+        write.ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.NONE;
+        try
+        {
+            await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
+        {
+            // Unlike the lock writes, an unknown outcome needs no read-back: adding to a set is idempotent, so the SDK's
+            // retries and the caller's (after the LockTableUnavailableException this gives for transient failures) are safe.
+            // At worst a late retry registers the waiter with the next holder, which costs one needless notice.
+            throw Translate("AddWaiter", e);
+        }
     }
 
     /// <inheritdoc />
@@ -392,6 +433,12 @@ public sealed class DynamoDbLockTable : ILockTable
                 .SetData(request.Data, onlyIfAbsent: !request.ReplaceData)
                 .Remove(LockAttributes.IsReleased)
                 .Add(LockAttributes.FencingToken, One);
+            if (request.WaiterToRemove is { } waiter)
+            {
+                // In the granting write itself: a waiter that got the lock leaves the set at no extra cost.
+                update.Delete(LockAttributes.Waiters, new AttributeValue { SS = [waiter] });
+            }
+
             var condition = $"attribute_not_exists({update.Name(_options.PartitionKeyName)}) OR {update.Name(LockAttributes.IsReleased)} = {update.Value(Released)}";
             if (observedRecordVersionNumber is not null)
             {
@@ -563,11 +610,16 @@ public sealed class DynamoDbLockTable : ILockTable
             LeaseDuration = lease,
             IsReleased = Text(LockAttributes.IsReleased) == LockAttributes.IsReleasedValue,
             SessionKey = Text(LockAttributes.SessionKey),
+            Waiters = WaitersIn(item),
             Data = data,
             HeartbeatAt = Number(LockAttributes.HeartbeatAt) is { } heartbeat ? DateTimeOffset.FromUnixTimeMilliseconds(heartbeat) : null,
             ExpiresAt = Number(LockAttributes.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(expires) : null,
         };
     }
+
+    /// <summary>The waiters in an item or a write's returned attributes; empty when the attribute is absent.</summary>
+    private static LockWaiters WaitersIn(Dictionary<string, AttributeValue>? attributes) =>
+        attributes is not null && attributes.TryGetValue(LockAttributes.Waiters, out var value) ? LockWaiters.From(value.SS) : LockWaiters.Empty;
 
     /// <summary>
     /// Whether a failed write may still have been applied: everything but a definite rejection (a 4xx answer). Timeouts,
@@ -672,6 +724,7 @@ public sealed class DynamoDbLockTable : ILockTable
         private readonly List<string> _set = [];
         private readonly List<string> _remove = [];
         private readonly List<string> _add = [];
+        private readonly List<string> _delete = [];
 
         public Dictionary<string, string> Names { get; } = [];
 
@@ -710,6 +763,13 @@ public sealed class DynamoDbLockTable : ILockTable
         public UpdateBuilder Add(string attribute, AttributeValue value)
         {
             _add.Add($"{Name(attribute)} {Value(value)}");
+            return this;
+        }
+
+        /// <summary>Removes the members of <paramref name="value"/> from a set attribute (a no-op when it has none of them).</summary>
+        public UpdateBuilder Delete(string attribute, AttributeValue value)
+        {
+            _delete.Add($"{Name(attribute)} {Value(value)}");
             return this;
         }
 
@@ -777,7 +837,7 @@ public sealed class DynamoDbLockTable : ILockTable
         {
             var expression = string.Join(
                 ' ',
-                new[] { (Verb: "SET", Parts: _set), (Verb: "REMOVE", Parts: _remove), (Verb: "ADD", Parts: _add) }
+                new[] { (Verb: "SET", Parts: _set), (Verb: "REMOVE", Parts: _remove), (Verb: "ADD", Parts: _add), (Verb: "DELETE", Parts: _delete) }
                     .Where(clause => clause.Parts.Count > 0)
                     .Select(clause => clause.Verb + " " + string.Join(", ", clause.Parts)));
             return new UpdateItemRequest

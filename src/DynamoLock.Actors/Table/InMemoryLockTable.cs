@@ -84,7 +84,9 @@ public sealed class InMemoryLockTable : ILockTable
                 FencingToken = request.IssueNewFencingToken ? current.FencingToken + 1 : current.FencingToken,
             };
             _records[id] = renewed;
-            return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Renewed(request.ReturnData ? renewed : renewed with { Data = ReadOnlyMemory<byte>.Empty }));
+            // Like DynamoDB's UPDATED_NEW answer, a heartbeat that does not ask for the data gets no waiters back either.
+            return Task.FromResult<HeartbeatResult>(new HeartbeatResult.Renewed(
+                request.ReturnData ? renewed : renewed with { Data = ReadOnlyMemory<byte>.Empty, Waiters = LockWaiters.Empty }));
         }
     }
 
@@ -117,12 +119,33 @@ public sealed class InMemoryLockTable : ILockTable
                 {
                     IsReleased = true,
                     SessionKey = null,
+                    Waiters = LockWaiters.Empty,
                     RecordVersionNumber = request.NewRecordVersionNumber ?? RecordVersionNumbers.Next(),
                     Data = request.Data is { } data ? data.ToArray() : current.Data,
                 };
             }
 
-            return Task.FromResult<ReleaseResult>(ReleaseResult.Released.Instance);
+            return Task.FromResult<ReleaseResult>(new ReleaseResult.Released { Waiters = current.Waiters });
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        LockValidation.Waiter(waiter, nameof(waiter));
+        var id = Id(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_records.TryGetValue(id, out var current))
+            {
+                return Task.FromResult(false);
+            }
+
+            // The set alone changes: same version number, owner, lease, token and data, as on DynamoDB.
+            _records[id] = current with { Waiters = LockWaiters.From(current.Waiters).With(waiter) };
+            return Task.FromResult(true);
         }
     }
 
@@ -204,6 +227,7 @@ public sealed class InMemoryLockTable : ILockTable
                 SessionKey = request.SessionKey,
                 HeartbeatAt = _timeProvider.GetUtcNow(),
                 Data = NewData(request, current),
+                Waiters = LockWaiters.From(current?.Waiters).Without(request.WaiterToRemove),
             };
             _records[id] = granted;
             return new AcquireResult.Granted(granted);

@@ -32,4 +32,10 @@ internal static class LockAttributes
 
     /// <summary>The key of the session a lock is held under (session mode); absent for locks heartbeated on their own.</summary>
     public const string SessionKey = "sessionKey";
+
+    /// <summary>
+    /// The nodes waiting for the lock (SS), for notices: added to without changing the record version number, cleared by a
+    /// release; absent when nobody waits (DynamoDB stores no empty sets). Never read for safety.
+    /// </summary>
+    public const string Waiters = "waiters";
 }

@@ -8,6 +8,8 @@ namespace DynamoLock.Actors.Table;
 /// <param name="FencingToken">Incremented by every successful acquisition; 0 for records written by clients that do not mint tokens.</param>
 public sealed record LockRecord(LockKey Key, string OwnerName, string RecordVersionNumber, long FencingToken)
 {
+    private readonly IReadOnlySet<string> _waiters = LockWaiters.Empty;
+
     /// <summary>The lease the holder asked for, or <see langword="null"/> for a fail-closed lock that never expires.</summary>
     public TimeSpan? LeaseDuration { get; init; }
 
@@ -28,6 +30,17 @@ public sealed record LockRecord(LockKey Key, string OwnerName, string RecordVers
     /// heartbeats. A waiter watches a session-held lock's session record, not the lock's own version number.
     /// </summary>
     public string? SessionKey { get; init; }
+
+    /// <summary>
+    /// The nodes that registered as waiting for this lock (<see cref="ILockTable.AddWaiterAsync"/>), so that whoever frees
+    /// it can tell them at once; empty when none did (and for records written by clients that know nothing of notices).
+    /// A hint for notices only: no safety decision ever reads it. Compared by content; never <see langword="null"/>.
+    /// </summary>
+    public IReadOnlySet<string> Waiters
+    {
+        get => _waiters;
+        init => _waiters = LockWaiters.From(value ?? throw new ArgumentNullException(nameof(Waiters)));
+    }
 
     /// <summary>Whether the record currently grants the lock to someone (it is not released).</summary>
     public bool IsHeld => !IsReleased;

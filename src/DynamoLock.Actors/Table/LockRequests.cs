@@ -25,6 +25,12 @@ public sealed record AcquireLockRequest(LockKey Key, string OwnerName, TimeSpan?
     /// lease, whatever <see cref="LeaseDuration"/> says; a write without a session removes the name.
     /// </summary>
     public string? SessionKey { get; init; }
+    /// <summary>
+    /// The caller's waiter name (as registered with <see cref="ILockTable.AddWaiterAsync"/>), removed from the record's
+    /// <see cref="LockRecord.Waiters"/> by the same write that grants the lock (no extra request); other waiters stay.
+    /// <see langword="null"/> leaves the set alone. Removed only when the write is granted.
+    /// </summary>
+    public string? WaiterToRemove { get; init; }
 }
 
 /// <summary>Asks the table to renew a lock held by <paramref name="OwnerName"/> under <paramref name="RecordVersionNumber"/>.</summary>
@@ -47,7 +53,8 @@ public sealed record HeartbeatLockRequest(LockKey Key, string OwnerName, string 
     /// Whether the renewed record comes back with its data (default). <see langword="false"/> asks the table for only what
     /// a holder needs (version number, fencing token, lease, heartbeat time): the returned record's <c>Data</c> is then
     /// empty, and the stored data is what it was, or <see cref="Data"/> when this write set it. A heartbeat of a lock with
-    /// 384 KiB of data then does not read it back every time.
+    /// 384 KiB of data then does not read it back every time. Nor are the <see cref="LockRecord.Waiters"/> read back: the
+    /// returned record's set is then empty, whatever is stored (a heartbeat never changes it).
     /// </summary>
     public bool ReturnData { get; init; } = true;
 

@@ -38,8 +38,22 @@ public abstract record ReleaseResult
     /// <summary>The lock was released (or its record deleted).</summary>
     public sealed record Released : ReleaseResult
     {
-        /// <summary>The one instance.</summary>
+        /// <summary>A release that returned no waiters.</summary>
         public static readonly Released Instance = new();
+
+        private readonly IReadOnlySet<string> _waiters = LockWaiters.Empty;
+
+        /// <summary>
+        /// The record's <see cref="LockRecord.Waiters"/> as the release found them (the release clears them, in the same
+        /// write): the nodes to tell that the lock is free. Empty when none registered, and when the write's answer was lost
+        /// and its outcome was settled by reading the record back (the set was already cleared: those waiters find the lock
+        /// free at their next poll). A hint for notices only. Compared by content; never <see langword="null"/>.
+        /// </summary>
+        public IReadOnlySet<string> Waiters
+        {
+            get => _waiters;
+            init => _waiters = LockWaiters.From(value ?? throw new ArgumentNullException(nameof(Waiters)));
+        }
     }
 
     /// <summary>The lock was not ours to release; <paramref name="Current"/> is the record now stored, if any.</summary>

@@ -15,6 +15,9 @@ internal static class LockValidation
     /// <summary>The longest owner name accepted, in characters.</summary>
     public const int MaxOwnerNameLength = 1024;
 
+    /// <summary>The longest waiter name accepted (<see cref="ILockTable.AddWaiterAsync"/>), in characters.</summary>
+    public const int MaxWaiterLength = 1024;
+
     /// <summary>Checks a lease: at least 1 ms and at most <see cref="MaxLeaseDuration"/>; <see langword="null"/> (fail-closed) passes.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The lease is out of range.</exception>
     public static TimeSpan? LeaseDuration(TimeSpan? lease, string settingName = "leaseDuration")
@@ -83,6 +86,23 @@ internal static class LockValidation
         return recordVersionNumber;
     }
 
+    /// <summary>Checks a waiter name: not empty, at most <see cref="MaxWaiterLength"/> characters.</summary>
+    /// <exception cref="ArgumentException">The waiter name is empty or too long.</exception>
+    public static string Waiter(string? waiter, string settingName = "waiter")
+    {
+        if (string.IsNullOrWhiteSpace(waiter))
+        {
+            throw new ArgumentException($"{settingName} must not be empty.", settingName);
+        }
+
+        if (waiter.Length > MaxWaiterLength)
+        {
+            throw new ArgumentException($"{settingName} is {waiter.Length} characters long; at most {MaxWaiterLength} are allowed.", settingName);
+        }
+
+        return waiter;
+    }
+
     internal static void Validate(AcquireLockRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -91,6 +111,10 @@ internal static class LockValidation
         LeaseDuration(request.LeaseDuration);
         Data(request.Data);
         SessionKey(request.SessionKey);
+        if (request.WaiterToRemove is not null)
+        {
+            Waiter(request.WaiterToRemove, "waiterToRemove");
+        }
     }
 
     internal static void Validate(HeartbeatLockRequest request)

@@ -18,7 +18,7 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
 
     public string TableName => inner.TableName;
 
-    /// <summary>Calls by operation (<c>TryAcquire</c>, <c>TakeOver</c>, <c>Heartbeat</c>, <c>Release</c>, <c>Read</c>).</summary>
+    /// <summary>Calls by operation (<c>TryAcquire</c>, <c>TakeOver</c>, <c>Heartbeat</c>, <c>Release</c>, <c>Read</c>, <c>AddWaiter</c>).</summary>
     public int this[string operation] => _calls.GetValueOrDefault(operation);
 
     /// <summary>
@@ -70,6 +70,9 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
 
     public Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default) =>
         CallAsync("Read", () => inner.ReadAsync(key, cancellationToken));
+
+    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
+        CallAsync("AddWaiter", () => inner.AddWaiterAsync(key, waiter, cancellationToken));
 
     public Task<LockPage> ListAsync(ListLocksRequest request, CancellationToken cancellationToken = default) => inner.ListAsync(request, cancellationToken);
 

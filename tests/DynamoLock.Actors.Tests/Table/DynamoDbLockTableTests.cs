@@ -64,6 +64,33 @@ public sealed class DynamoDbLockTableTests(DynamoDbTableFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Waiters_are_a_string_set_a_record_without_it_reads_as_none_and_registering_keeps_the_Java_clients_version()
+    {
+        var key = NewKey();
+        const string version = "7c0f6f0e-5d7e-4f0a-9a55-2b1d6f2e9d01";
+        await fixture.Client.PutItemAsync(new PutItemRequest
+        {
+            TableName = fixture.Table.TableName,
+            Item = new()
+            {
+                ["key"] = new AttributeValue { S = key.Key },
+                ["ownerName"] = new AttributeValue { S = "java-host" },
+                ["recordVersionNumber"] = new AttributeValue { S = version },
+                ["leaseDuration"] = new AttributeValue { S = "10000" },
+            },
+        });
+
+        Assert.Empty((await fixture.Table.ReadAsync(key))!.Waiters);
+        Assert.True(await fixture.Table.AddWaiterAsync(key, "akka.tcp://sys@10.0.0.2:4053"));
+
+        // The Java client's heartbeat is conditioned on its version number: still the one it wrote.
+        var item = await RawItemAsync(fixture.Table.TableName, key);
+        Assert.Equal(version, item["recordVersionNumber"].S);
+        Assert.Equal(["akka.tcp://sys@10.0.0.2:4053"], item["waiters"].SS);
+        Assert.Equal(5, item.Count);
+    }
+
+    [Fact]
     public async Task Expires_at_is_written_only_when_a_record_time_to_live_is_configured()
     {
         var table = new DynamoDbLockTable(fixture.Client, fixture.Table.Options with { RecordTimeToLive = TimeSpan.FromDays(1) });

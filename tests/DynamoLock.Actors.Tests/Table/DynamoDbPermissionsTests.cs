@@ -76,14 +76,23 @@ public sealed class DynamoDbPermissionsTests(DynamoDbTableFixture fixture, ITest
         Assert.Single((await table.ListAsync(new ListLocksRequest { Key = key.Key })).Records);
         Assert.NotEmpty((await table.ListAsync(new ListLocksRequest())).Records);
 
-        // A takeover of the record last seen with the holder's version, then a release that keeps the record.
-        var taken = Assert.IsType<AcquireResult.Granted>(await table.TakeOverAsync(new AcquireLockRequest(key, "owner-b", Lease), held.RecordVersionNumber)).Record;
-        Assert.IsType<ReleaseResult.Released>(await table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", taken.RecordVersionNumber)));
+        // Notices: waiters register on the held record (and on a missing one, refused), a takeover by a waiter removes it,
+        // and a release returns the others.
+        Assert.True(await table.AddWaiterAsync(key, "node-b"));
+        Assert.True(await table.AddWaiterAsync(key, "node-c"));
+        Assert.False(await table.AddWaiterAsync(new LockKey($"iam/{Guid.NewGuid():N}"), "node-b"));
 
-        // A fail-closed lock (no lease) released with delete-on-release.
+        // A takeover of the record last seen with the holder's version, then a release that keeps the record.
+        var taken = Assert.IsType<AcquireResult.Granted>(
+            await table.TakeOverAsync(new AcquireLockRequest(key, "owner-b", Lease) { WaiterToRemove = "node-b" }, held.RecordVersionNumber)).Record;
+        Assert.Equal(["node-c"], Assert.IsType<ReleaseResult.Released>(await table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", taken.RecordVersionNumber))).Waiters);
+
+        // A fail-closed lock (no lease) released with delete-on-release, which returns its waiters too.
         var failClosed = new LockKey($"iam/{Guid.NewGuid():N}");
         var closed = Assert.IsType<AcquireResult.Granted>(await table.TryAcquireAsync(new AcquireLockRequest(failClosed, "owner-a", null))).Record;
-        Assert.IsType<ReleaseResult.Released>(await table.ReleaseAsync(new ReleaseLockRequest(failClosed, "owner-a", closed.RecordVersionNumber) { DeleteRecord = true }));
+        Assert.True(await table.AddWaiterAsync(failClosed, "node-b"));
+        Assert.Equal(["node-b"], Assert.IsType<ReleaseResult.Released>(
+            await table.ReleaseAsync(new ReleaseLockRequest(failClosed, "owner-a", closed.RecordVersionNumber) { DeleteRecord = true })).Waiters);
 
         // Session mode: a session starts, a lock is held under it, the session is renewed and read, then the lock is
         // released and the session ended.

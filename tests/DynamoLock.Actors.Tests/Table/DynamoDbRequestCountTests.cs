@@ -90,6 +90,27 @@ public sealed class DynamoDbRequestCountTests(DynamoDbTableFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Registering_a_waiter_is_one_request_and_a_release_still_one_with_the_waiters_returned()
+    {
+        var key = NewKey();
+        var held = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(new AcquireLockRequest(key, "owner-a", Lease))).Record;
+
+        Requests.Reset();
+        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(1, Requests.Total);
+        Assert.Equal(1, Requests["UpdateItem"]);
+
+        Requests.Reset();
+        Assert.False(await Table.AddWaiterAsync(NewKey(), "node-b"));
+        Assert.Equal(1, Requests.Total);
+
+        Requests.Reset();
+        var released = Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", held.RecordVersionNumber)));
+        Assert.Equal(["node-b"], released.Waiters);
+        Assert.Equal(1, Requests.Total);
+    }
+
+    [Fact]
     public async Task A_takeover_is_one_request()
     {
         var key = NewKey();

@@ -438,6 +438,138 @@ public abstract class LockTableContract
         Assert.Superset(expected.ToHashSet(), whole.Records.Where(r => r.Key.Key == name).Select(r => r.Key.SortKey!).ToHashSet());
     }
 
+    private static string[] Sorted(IEnumerable<string> waiters) => [.. waiters.Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task Registering_a_waiter_leaves_the_holders_record_alone_and_its_heartbeat_still_succeeds()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key, data: [1, 2]);
+        Assert.Empty(held.Waiters);
+
+        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+
+        // Only the set changed: the holder's version number (what its heartbeats and a Java client condition on), owner,
+        // lease, token and data are as the holder wrote them.
+        var stored = (await Table.ReadAsync(key))!;
+        Assert.Equal(
+            (held.Key, held.OwnerName, held.RecordVersionNumber, held.FencingToken, held.LeaseDuration, held.IsReleased, held.HeartbeatAt, held.SessionKey),
+            (stored.Key, stored.OwnerName, stored.RecordVersionNumber, stored.FencingToken, stored.LeaseDuration, stored.IsReleased, stored.HeartbeatAt, stored.SessionKey));
+        Assert.Equal([1, 2], stored.Data.ToArray());
+        Assert.Equal(["node-b"], Sorted(stored.Waiters));
+
+        // Records compare their waiters by content, like their other attributes.
+        Assert.Equal(stored with { Data = held.Data }, held with { Waiters = new HashSet<string> { "node-b" } });
+
+        // The holder renews with the version it knows; the renewed record shows the waiter, and so does a hand-off.
+        var renewed = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", held.RecordVersionNumber, Lease))).Record;
+        Assert.Equal(["node-b"], Sorted(renewed.Waiters));
+        var handedOn = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", renewed.RecordVersionNumber, Lease) { IssueNewFencingToken = true })).Record;
+        Assert.Equal(2, handedOn.FencingToken);
+        Assert.Equal(["node-b"], Sorted(handedOn.Waiters));
+
+        // A heartbeat that does not read the data back does not read the waiters either, and leaves them stored.
+        var light = Assert.IsType<HeartbeatResult.Renewed>(
+            await Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", handedOn.RecordVersionNumber, Lease) { ReturnData = false })).Record;
+        Assert.Empty(light.Waiters);
+        Assert.Equal(["node-b"], Sorted((await Table.ReadAsync(key))!.Waiters));
+    }
+
+    [Fact]
+    public async Task Registering_on_a_missing_key_returns_false_and_creates_nothing()
+    {
+        var key = NewKey();
+
+        Assert.False(await Table.AddWaiterAsync(key, "node-b"));
+
+        Assert.Null(await Table.ReadAsync(key));
+        Assert.Equal(1, (await GrantAsync(key)).FencingToken);
+    }
+
+    [Fact]
+    public async Task Registering_twice_is_one_entry_and_every_waiter_is_listed()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key);
+
+        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.True(await Table.AddWaiterAsync(key, "node-c"));
+
+        var stored = (await Table.ReadAsync(key))!;
+        Assert.Equal(["node-b", "node-c"], Sorted(stored.Waiters));
+        Assert.Equal(held.RecordVersionNumber, stored.RecordVersionNumber);
+        Assert.Equal(["node-b", "node-c"], Sorted(Assert.IsType<AcquireResult.Held>(await Table.TryAcquireAsync(Request(key, "owner-b"))).Holder.Waiters));
+    }
+
+    [Fact]
+    public async Task A_release_returns_the_waiters_and_clears_them()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key);
+        await Table.AddWaiterAsync(key, "node-b");
+        await Table.AddWaiterAsync(key, "node-c");
+
+        var released = Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", held.RecordVersionNumber)));
+
+        Assert.Equal(["node-b", "node-c"], Sorted(released.Waiters));
+        var stored = (await Table.ReadAsync(key))!;
+        Assert.True(stored.IsReleased);
+        Assert.Empty(stored.Waiters);
+
+        // A release with nobody waiting returns an empty set.
+        var next = await GrantAsync(key, "owner-b");
+        Assert.Empty(Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", next.RecordVersionNumber))).Waiters);
+    }
+
+    [Fact]
+    public async Task A_delete_on_release_returns_the_waiters_too()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key);
+        await Table.AddWaiterAsync(key, "node-b");
+        await Table.AddWaiterAsync(key, "node-c");
+
+        var released = Assert.IsType<ReleaseResult.Released>(
+            await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", held.RecordVersionNumber) { DeleteRecord = true }));
+
+        Assert.Equal(["node-b", "node-c"], Sorted(released.Waiters));
+        Assert.Null(await Table.ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task An_acquire_by_a_waiter_removes_only_that_waiter()
+    {
+        var key = NewKey();
+        var held = await GrantAsync(key);
+        await Table.AddWaiterAsync(key, "node-b");
+        await Table.AddWaiterAsync(key, "node-c");
+
+        // Refused: the set is left alone.
+        Assert.IsType<AcquireResult.Held>(await Table.TryAcquireAsync(Request(key, "owner-b") with { WaiterToRemove = "node-b" }));
+        Assert.Equal(["node-b", "node-c"], Sorted((await Table.ReadAsync(key))!.Waiters));
+
+        // A takeover by node-b removes node-b in the granting write; node-c still waits.
+        var taken = Assert.IsType<AcquireResult.Granted>(
+            await Table.TakeOverAsync(Request(key, "owner-b") with { WaiterToRemove = "node-b" }, held.RecordVersionNumber)).Record;
+        Assert.Equal(["node-c"], Sorted(taken.Waiters));
+        Assert.Equal(["node-c"], Sorted((await Table.ReadAsync(key))!.Waiters));
+
+        // A released record can be registered on (it exists); the waiter's acquire removes it again.
+        var released = Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", taken.RecordVersionNumber)));
+        Assert.Equal(["node-c"], Sorted(released.Waiters));
+        Assert.True(await Table.AddWaiterAsync(key, "node-c"));
+        var acquired = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(key, "owner-c") with { WaiterToRemove = "node-c" })).Record;
+        Assert.Empty(acquired.Waiters);
+        Assert.Empty((await Table.ReadAsync(key))!.Waiters);
+
+        // Removing a waiter that is not there (here from a new key) is no error.
+        var fresh = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(NewKey()) with { WaiterToRemove = "node-x" })).Record;
+        Assert.Empty(fresh.Waiters);
+    }
+
     [Fact]
     public async Task Bad_input_is_rejected_with_the_settings_name()
     {
@@ -458,6 +590,9 @@ public abstract class LockTableContract
         await AssertRejected<ArgumentException>("observedRecordVersionNumber", () => Table.TakeOverAsync(Request(key), ""));
         await AssertRejected<ArgumentException>("sessionKey", () => Table.TryAcquireAsync(Request(key) with { SessionKey = "not/a/session" }));
         await AssertRejected<ArgumentException>("sessionKey", () => Table.HeartbeatAsync(new HeartbeatLockRequest(key, "owner-a", "v", Lease) { SessionKey = "" }));
+        await AssertRejected<ArgumentException>("waiter", () => Table.AddWaiterAsync(key, ""));
+        await AssertRejected<ArgumentException>("waiter", () => Table.AddWaiterAsync(key, new string('w', LockValidation.MaxWaiterLength + 1)));
+        await AssertRejected<ArgumentException>("waiterToRemove", () => Table.TryAcquireAsync(Request(key) with { WaiterToRemove = " " }));
         await AssertRejected<ArgumentOutOfRangeException>("pageSize", () => Table.ListAsync(new ListLocksRequest { PageSize = 0 }));
         await AssertRejected<ArgumentException>("continuationToken", () => Table.ListAsync(new ListLocksRequest { ContinuationToken = "not a token" }));
         Assert.Null(await Table.ReadAsync(key));
