@@ -60,6 +60,13 @@ internal sealed record CountMetric(CoreMetric Metric, LockLossReason? Reason = n
 /// <summary>A lock core needs <paramref name="Slot"/>'s session to be live before it can write: the interpreter starts it (<see cref="StartSessionInput"/>).</summary>
 internal sealed record SessionNeeded(SessionSlot Slot) : CoreEffect;
 
+/// <summary>
+/// The lock was freed by this node's release and these nodes (their <see cref="LockCoreOptions.NoticeAddress"/>) had
+/// registered as waiting: tell each that it may try now (<see cref="LockFreedInput"/> there). This node's own address is
+/// never among them.
+/// </summary>
+internal sealed record NotifyWaiters(IReadOnlyCollection<string> Addresses) : CoreEffect;
+
 /// <summary>A session core's session changed: the interpreter tells the lock cores that hold or wait under it.</summary>
 internal sealed record SessionChanged(SessionState State) : CoreEffect;
 
@@ -76,6 +83,13 @@ internal sealed record ReleaseCall(ReleaseLockRequest Request) : TableCall;
 
 /// <summary>One consistent read of the record.</summary>
 internal sealed record ReadCall(LockKey Key) : TableCall;
+
+/// <summary>
+/// Registers <paramref name="Waiter"/> (this node's notice address) on the record (<c>AddWaiterAsync</c>). Sent with
+/// <see cref="LockCore.NoAnswer"/> as its op: its outcome changes nothing in the core (a registration that failed is
+/// made again when the next read shows the address missing), so the interpreter need not report it.
+/// </summary>
+internal sealed record AddWaiterCall(LockKey Key, string Waiter) : TableCall;
 
 /// <summary>Log levels of <see cref="LogLine"/>.</summary>
 internal enum CoreLogLevel

@@ -32,6 +32,16 @@ internal sealed record StoppedInput : CoreInput
     public static readonly StoppedInput Instance = new();
 }
 
+/// <summary>
+/// Another node freed the lock and says so (<see cref="NotifyWaiters"/> there): a waiting core tries to acquire now
+/// instead of at its next poll. Only a hint: the grant still comes from a conditional write; it may come late, twice,
+/// or never.
+/// </summary>
+internal sealed record LockFreedInput : CoreInput
+{
+    public static readonly LockFreedInput Instance = new();
+}
+
 /// <summary>The wake-up the core asked for (or a late one): the core checks what is due at the step's time.</summary>
 internal sealed record WakeInput : CoreInput
 {

@@ -22,6 +22,9 @@ namespace DynamoLock.Actors.Core;
 /// </remarks>
 internal sealed class LockCore
 {
+    /// <summary>The op of a call whose answer the core does not wait for (<see cref="AddWaiterCall"/>): no answer ever matches it.</summary>
+    public const long NoAnswer = -1;
+
     private const int MaxReleaseAttempts = 3;
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
 

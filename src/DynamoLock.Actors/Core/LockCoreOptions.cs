@@ -18,6 +18,13 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// <summary>The timing of an acquire with the default options: one instance shared by every lock that uses it (~56 bytes each otherwise).</summary>
     public LockTiming? DefaultTiming { get; init; }
 
+    /// <summary>
+    /// Where other nodes send this node's notices (<see cref="LockFreedInput"/>): the lock manager's remote address. A
+    /// waiting core registers it on the lock record so that the holder's node tells it when the lock is freed.
+    /// <see langword="null"/> (no remoting): no notices, waiters poll as before.
+    /// </summary>
+    public string? NoticeAddress { get; init; }
+
     /// <summary>How long a session-held lock is quiet before its core offers to rest (<see cref="RestOffer"/>); the idle timeout unless set.</summary>
     public TimeSpan RestAfter { get; init; } = IdleTimeout;
 
