@@ -33,6 +33,12 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
     /// <summary>Whether this incarnation acquires its locks under sessions (decided at each start, so runs mix both modes).</summary>
     public bool UsesSessions { get; private set; }
 
+    /// <summary>
+    /// Where other nodes send this incarnation's notices (its lock manager's remote address), or <see langword="null"/>
+    /// for an incarnation without remoting, which never registers and is never told. A new incarnation has a new one.
+    /// </summary>
+    public string? NoticeAddress { get; private set; }
+
     public List<SimClient> Clients { get; } = [];
 
     public HashSet<SimRequester> Stopped { get; } = [];
@@ -67,6 +73,7 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
             SessionUse.Always => true,
             _ => run.Chance(0.5),
         };
+        NoticeAddress = run.Chance(0.75) ? $"sim://{OwnerName}/user/dynamolock" : null;
         for (var c = 1; c <= run.Options.ClientsPerNode; c++)
         {
             var client = new SimClient(this, $"{Process}/c{c}");
@@ -152,7 +159,7 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
                 return;
             }
 
-            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this, SessionWatch = SessionWatch }));
+            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this, SessionWatch = SessionWatch, NoticeAddress = NoticeAddress }));
             Cores[key] = host;
         }
         else if (host.Resting)

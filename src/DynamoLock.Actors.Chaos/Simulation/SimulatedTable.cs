@@ -37,6 +37,12 @@ internal sealed class SimulatedTable
             run.Note($"{node.OwnerName} sends op {op}: {Describe(call)}");
         }
 
+        if (call is AddWaiterCall addWaiter)
+        {
+            Register(node, addWaiter);
+            return;
+        }
+
         var settling = !write && host.Settling;
         if (!write)
         {
@@ -98,6 +104,32 @@ internal sealed class SimulatedTable
             }
 
             Answer(node, host, back, outcome);
+        });
+    }
+
+    /// <summary>
+    /// A waiter's registration (notices): nobody waits for its answer, so none is sent back. It may be lost on the way
+    /// or land late, after the lock changed hands; it never changes what a lock's holder or version is.
+    /// </summary>
+    private void Register(Node node, AddWaiterCall call)
+    {
+        var run = _run;
+        if (node.PartitionedUntil > run.Now || (run.FaultsOn && run.Random.NextDouble() < 0.04))
+        {
+            run.Count("registration-lost");
+            return;
+        }
+
+        run.ScheduleGlobal(run.Now + Latency(), () =>
+        {
+            var before = _table.ReadAsync(call.Key).GetAwaiter().GetResult();
+            _table.AddWaiterAsync(call.Key, call.Waiter).GetAwaiter().GetResult();
+            var after = _table.ReadAsync(call.Key).GetAwaiter().GetResult();
+            if (before is not null && after is not null
+                && (before.RecordVersionNumber != after.RecordVersionNumber || before.OwnerName != after.OwnerName || before.FencingToken != after.FencingToken || before.IsReleased != after.IsReleased))
+            {
+                run.Violate("registration-changed-holder", $"{call.Key}: registering {call.Waiter} changed the record: {before} -> {after}");
+            }
         });
     }
 

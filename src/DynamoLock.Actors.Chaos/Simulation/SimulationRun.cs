@@ -239,6 +239,38 @@ internal sealed class SimulationRun
         }
     }
 
+    /// <summary>
+    /// Sends a notice that <paramref name="key"/> was freed to each registered waiter, as the lock manager does over
+    /// Akka.Remote: it may be lost, come late or twice, or find the incarnation it was meant for gone.
+    /// </summary>
+    private void Notify(Node from, string key, IReadOnlyCollection<string> addresses)
+    {
+        foreach (var address in addresses)
+        {
+            var to = _nodes.FirstOrDefault(n => n.Alive && n.NoticeAddress == address);
+            if (to is null || from.PartitionedUntil > Now || (FaultsOn && Chance(0.1)))
+            {
+                Count("notice-lost");
+                continue;
+            }
+
+            var copies = FaultsOn && Chance(0.05) ? 2 : 1;
+            for (var copy = 0; copy < copies; copy++)
+            {
+                var delay = FaultsOn && Chance(0.05) ? Between(200, 3000) : Between(1, 5);
+                Count(copies > 1 ? "notice-duplicated" : "notice-sent");
+                ScheduleOn(to, Now + delay, () =>
+                {
+                    // As the lock manager: to a running lock actor only (a resting core holds the lock here; no core: nobody waits).
+                    if (to.NoticeAddress == address && to.Cores.TryGetValue(key, out var target) && !target.Resting)
+                    {
+                        to.Input(key, LockFreedInput.Instance, create: false);
+                    }
+                });
+            }
+        }
+    }
+
     private void ScheduleWake(Node node, SimHost host, TimeSpan? at)
     {
         var generation = ++host.WakeGeneration;
@@ -293,6 +325,9 @@ internal sealed class SimulationRun
                 case SessionNeeded needed:
                     var lease = needed.Slot.LeaseDuration;
                     ScheduleOn(node, Now, () => node.StartSession(lease));
+                    break;
+                case NotifyWaiters notify:
+                    Notify(node, host.Core.Key, notify.Addresses);
                     break;
                 case SendTo send:
                     CheckTruth(node, host, send.Message);

@@ -33,6 +33,16 @@ public sealed record SimulationSummary(
 /// </summary>
 public static class Simulator
 {
+    /// <summary>How many seeds a run tries by default.</summary>
+    public const int DefaultSeeds = 200;
+
+    /// <summary>
+    /// How many seeds a mutation run tries by default before it says the mutation was not caught. It stops at the first
+    /// catch, so the budget costs only what a hard-to-catch mutation needs (LeaseFromAnswer took 332 once notices changed
+    /// the runs' timing).
+    /// </summary>
+    public const int DefaultMutationSeeds = 2000;
+
     /// <summary>The mutations a run can set on every core (each must be caught).</summary>
     public static IReadOnlyList<string> MutationNames { get; } =
         Enum.GetNames<LockCoreMutation>().Where(n => n != nameof(LockCoreMutation.None)).ToList();

@@ -12,7 +12,7 @@ internal static class SimulateCommand
 {
     public static Command Create(CommonOptions common)
     {
-        var seeds = new Option<int>("--seeds") { Description = "How many seeds to run.", DefaultValueFactory = _ => 200 };
+        var seeds = new Option<int?>("--seeds") { Description = $"How many seeds to run [default: {Simulator.DefaultSeeds}; with --mutation, up to {Simulator.DefaultMutationSeeds} until one catches it]." };
         var start = new Option<int>("--start") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
         var nodes = new Option<int>("--nodes") { Description = "Simulated nodes (lock managers).", DefaultValueFactory = _ => 3 };
         var keys = new Option<int>("--keys") { Description = "Keys their clients compete for.", DefaultValueFactory = _ => 2 };
@@ -70,7 +70,9 @@ internal static class SimulateCommand
                 return Task.FromResult(result.Violations.Count == 0 ? ExitCodes.Ok : ExitCodes.NotFound);
             }
 
-            var (first, count) = parse.GetValue(seed) is { } single ? (single, 1) : (parse.GetValue(start), parse.GetValue(seeds));
+            var (first, count) = parse.GetValue(seed) is { } single
+                ? (single, 1)
+                : (parse.GetValue(start), parse.GetValue(seeds) ?? (parse.GetValue(mutation) is null ? Simulator.DefaultSeeds : Simulator.DefaultMutationSeeds));
             if (count < 1)
             {
                 throw new UsageException($"--seeds must be at least 1 (got {count}).");

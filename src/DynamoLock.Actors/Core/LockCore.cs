@@ -77,6 +77,9 @@ internal sealed class LockCore
     private bool _sweepNeeded;
     private Exception? _lastTableError;
     private string? _takeOverVersion;
+
+    // When this core last registered this node as a waiter on the record (notices); Never: not registered.
+    private TimeSpan _registeredAt = Never;
     private bool _yieldToOtherNodes;
 
     // The requester an acquire or hand-off write in flight is for: its lease and data are in that write.
@@ -235,6 +238,9 @@ internal sealed class LockCore
                 break;
             case SessionChangedInput:
                 OnSessionChanged();
+                break;
+            case LockFreedInput:
+                OnLockFreed();
                 break;
             case HeartbeatAnswered m when m.Op == _op && State == LockState.Renewing:
                 OnHeartbeatAnswered(m.Result);
@@ -682,6 +688,7 @@ internal sealed class LockCore
                     ReplaceData = writeFor.Options.ReplaceData,
                     NewRecordVersionNumber = Options.Entropy.NextRecordVersionNumber(),
                     SessionKey = sessionKey,
+                    WaiterToRemove = _registeredAt == Never ? null : Options.NoticeAddress,
                 },
                 _acquireWrite?.FirstSentAt ?? _now);
             _sweepNeeded |= sessionKey is not null;
@@ -742,6 +749,11 @@ internal sealed class LockCore
                     // Held under a session: its session record says whether it is alive; even a try-once requester
                     // gets that look (an expired or abandoned session's lock is taken over now).
                     Become(LockState.Waiting);
+                    if (_waiters.First?.Options.WaitTimeout != TimeSpan.Zero)
+                    {
+                        RegisterAsWaiter(held.Holder);
+                    }
+
                     ReadSession();
                     return;
                 }
@@ -754,6 +766,7 @@ internal sealed class LockCore
                 }
 
                 Become(LockState.Waiting);
+                RegisterAsWaiter(held.Holder);
                 ScheduleRefresh();
                 return;
         }
@@ -885,6 +898,7 @@ internal sealed class LockCore
 
     private void ReadSessionOrRefresh(LockRecord record)
     {
+        RegisterAsWaiter(record);
         if (IsSessionHeld(record))
         {
             ReadSession();
@@ -1085,6 +1099,50 @@ internal sealed class LockCore
         _ => lease + Options.DriftAllowance,
     };
 
+    /// <summary>
+    /// Makes this node known to the holder's node (notices): its address is added to the record's waiters unless the
+    /// record lists it already. Once per refresh interval at most, and never for a record this node's owner holds. The
+    /// answer is not waited for: a registration lost on the way shows as a missing address at a later read.
+    /// </summary>
+    private void RegisterAsWaiter(LockRecord record)
+    {
+        if (Options.NoticeAddress is not { } me
+            || record.IsReleased
+            || string.Equals(record.OwnerName, Options.OwnerName, StringComparison.Ordinal)
+            || record.Waiters.Contains(me)
+            || (_registeredAt != Never && _now - _registeredAt < Options.RefreshInterval))
+        {
+            return;
+        }
+
+        _registeredAt = _now;
+        Emit(new CallTable(NoAnswer, new AddWaiterCall(LockKey, me)));
+    }
+
+    /// <summary>
+    /// Another node says it freed the lock: a waiting core tries now instead of at its next poll. Only a hint: the
+    /// conditional acquire decides, and a notice that comes while anything else is going on is dropped (polling goes on).
+    /// </summary>
+    private void OnLockFreed()
+    {
+        if (State != LockState.Waiting || _waiters.Count == 0 || _sessionStep != SessionStep.None)
+        {
+            return;
+        }
+
+        if (Mutation == LockCoreMutation.GrantOnNotice)
+        {
+            var front = _waiters.First!;
+            _waiters.RemoveFirst();
+            Hold(front, Options.Entropy.NextRecordVersionNumber(), (_observed?.Record.FencingToken ?? 0) + 1, ReadOnlyMemory<byte>.Empty, _now);
+            return;
+        }
+
+        _retryAt = Never;
+        _takeOverVersion = null;
+        StartAcquire();
+    }
+
     private void ScheduleRefresh()
     {
         // Waiters elsewhere read at least once per refresh interval, so a lock left free for a little longer than one
@@ -1122,6 +1180,7 @@ internal sealed class LockCore
         var waited = _observed is not null || _sessionObserved is not null;
         _observed = null;
         _sessionObserved = null;
+        _registeredAt = Never;
         _heartbeatStopped = false;
         _revokedAt = Never;
         if (!_countedAsHeld)
@@ -1437,6 +1496,16 @@ internal sealed class LockCore
         {
             Lose(notHeld.Current is null || notHeld.Current.IsReleased ? LockLossReason.ReleasedByOther : LockLossReason.TakenOver, notHeld.Current);
             return;
+        }
+
+        if (result is ReleaseResult.Released { Waiters.Count: > 0 } released)
+        {
+            // The release took the set of waiting nodes off the record and returned it: tell them they may try now.
+            var others = released.Waiters.Where(w => !string.Equals(w, Options.NoticeAddress, StringComparison.Ordinal)).ToList();
+            if (others.Count > 0)
+            {
+                Emit(new NotifyWaiters(others));
+            }
         }
 
         FinishRelease();

@@ -101,4 +101,7 @@ internal enum LockCoreMutation
 
     /// <summary>The node's shared watch of a session keeps its first sighting across versions, so a renewal does not restart the count.</summary>
     SessionWatchIgnoresVersion,
+
+    /// <summary>A waiting core takes a notice that the lock was freed for the grant itself, without the conditional write.</summary>
+    GrantOnNotice,
 }

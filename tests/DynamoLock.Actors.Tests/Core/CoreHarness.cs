@@ -11,12 +11,12 @@ internal sealed class CoreHarness
 {
     private readonly List<CoreEffect> _effects = [];
 
-    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null, SessionWatch? watch = null, string key = Key)
+    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null, SessionWatch? watch = null, string key = Key, string? noticeAddress = null)
     {
         Settings = settings ?? Actors.LockTestKit.FastSettings(owner);
         Table = table ?? new InMemoryLockTable();
         var entropy = new CountingEntropy(key == Key ? owner + "-core" : $"{owner}-{key}");
-        Core = new LockCore(key, new LockKey(key), LockCoreOptions.From(Settings) with { Entropy = entropy, OwnSessions = ownSessions, SessionWatch = watch });
+        Core = new LockCore(key, new LockKey(key), LockCoreOptions.From(Settings) with { Entropy = entropy, OwnSessions = ownSessions, SessionWatch = watch, NoticeAddress = noticeAddress });
         Core.Start(Now, _effects);
         Take();
     }
@@ -77,6 +77,9 @@ internal sealed class CoreHarness
         HeartbeatCall m => new HeartbeatAnswered(call.Op, table.HeartbeatAsync(m.Request).Result),
         ReleaseCall m => new ReleaseAnswered(call.Op, table.ReleaseAsync(m.Request).Result),
         ReadCall m => new ReadAnswered(call.Op, table.ReadAsync(m.Key).Result),
+
+        // Nobody waits for a registration's answer: an input no core takes (its op is NoAnswer).
+        AddWaiterCall m => new ReadAnswered(call.Op, table.AddWaiterAsync(m.Key, m.Waiter).Result ? table.ReadAsync(m.Key).Result : null),
         _ => throw new InvalidOperationException(call.ToString()),
     };
 

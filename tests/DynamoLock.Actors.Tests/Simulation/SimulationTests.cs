@@ -14,7 +14,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
     private const int Seeds = 40;
 
     /// <summary>How many seeds a mutation may take before it counts as not caught.</summary>
-    private const int MutationSeeds = 200;
+    private const int MutationSeeds = Simulator.DefaultMutationSeeds;
 
     [Fact]
     public void The_same_seed_gives_the_same_history_twice()

@@ -1,0 +1,115 @@
+using DynamoLock.Actors.Core;
+using DynamoLock.Actors.Table;
+using Xunit;
+
+namespace DynamoLock.Actors.Tests.Core;
+
+/// <summary>
+/// Notices, step by step: a waiting core registers its node on the record once, the holder's release tells the
+/// registered nodes, and a notice makes a waiter try at once. A notice is only a hint: the grant comes from the write.
+/// </summary>
+public sealed class LockCoreNoticeTests
+{
+    private const string AddressB = "akka.tcp://sys@10.0.0.2:4053/user/dynamolock";
+    private static readonly AcquireOptions Waiting = AcquireOptions.Wait(TimeSpan.FromMinutes(1));
+
+    [Fact]
+    public async Task A_waiter_registers_once_the_release_tells_it_and_its_acquire_takes_its_address_off()
+    {
+        var table = new InMemoryLockTable();
+        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
+        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
+        a.Acquire("holder");
+        a.Answer();
+
+        b.Acquire("waiter", Waiting);
+        b.Answer();
+        var registration = TakeRegistration(b);
+        Assert.Equal(LockCore.NoAnswer, registration.Op);
+        Assert.Equal(AddressB, ((AddWaiterCall)registration.Call).Waiter);
+        b.Execute(registration);
+        Assert.Equal([AddressB], (await table.ReadAsync(new LockKey(CoreHarness.Key)))!.Waiters);
+
+        // The next poll sees the address listed: no second registration.
+        b.WakeWhenAsked();
+        b.Answer();
+        Assert.DoesNotContain(b.Pending, p => p.Call is AddWaiterCall);
+
+        // The holder releases: its release returns the set, and the core tells the waiting node.
+        a.Step(new ReleaseInput("holder", null));
+        var released = a.Answer();
+        Assert.Equal([AddressB], Assert.Single(released.OfType<NotifyWaiters>()).Addresses);
+
+        // The notice makes the waiter write at once, taking its own address off in the granting write.
+        b.Pending.Clear();
+        b.Step(LockFreedInput.Instance);
+        var acquire = (AcquireCall)Assert.Single(b.Pending).Call;
+        Assert.Equal(AddressB, acquire.Request.WaiterToRemove);
+        Assert.Single(CoreHarness.SentTo(b.Answer(), "waiter").OfType<LockAcquired>());
+        Assert.Empty((await table.ReadAsync(new LockKey(CoreHarness.Key)))!.Waiters);
+    }
+
+    [Fact]
+    public async Task A_notice_while_the_lock_is_still_held_costs_one_refused_write_and_grants_nothing()
+    {
+        var table = new InMemoryLockTable();
+        var a = new CoreHarness(table, owner: "node-a");
+        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
+        a.Acquire("holder");
+        a.Answer();
+        b.Acquire("waiter", Waiting);
+        b.Answer();
+        b.Execute(TakeRegistration(b));
+        b.Pending.Clear();
+
+        // A late or forged notice: the lock is still held by node-a.
+        b.Step(LockFreedInput.Instance);
+        var effects = b.Answer();
+
+        Assert.Empty(CoreHarness.SentTo(effects, "waiter"));
+        Assert.Equal(LockState.Waiting, b.Core.State);
+        Assert.Equal("node-a", (await table.ReadAsync(new LockKey(CoreHarness.Key)))!.OwnerName);
+    }
+
+    [Fact]
+    public void A_notice_to_a_core_that_holds_is_idle_or_is_already_writing_does_nothing()
+    {
+        var holding = new CoreHarness(owner: "node-a", noticeAddress: AddressB);
+        holding.Acquire("holder");
+        holding.Answer();
+        var idle = new CoreHarness(owner: "node-c", noticeAddress: AddressB);
+        var acquiring = new CoreHarness(owner: "node-d", noticeAddress: AddressB);
+        acquiring.Acquire("writer");
+
+        foreach (var core in new[] { holding, idle, acquiring })
+        {
+            var effects = core.Step(LockFreedInput.Instance);
+            Assert.DoesNotContain(effects, e => e is CallTable or SendTo or NotifyWaiters);
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_notice_address_a_waiter_never_registers_and_a_release_tells_nobody_of_itself()
+    {
+        var table = new InMemoryLockTable();
+        var a = new CoreHarness(table, owner: "node-a", noticeAddress: AddressB);
+        var b = new CoreHarness(table, owner: "node-b");
+        a.Acquire("holder");
+        a.Answer();
+        b.Acquire("waiter", Waiting);
+        b.Answer();
+        Assert.DoesNotContain(b.Pending, p => p.Call is AddWaiterCall);
+
+        // The holder's own address on the record (registered by an earlier wait of this node) is never told.
+        Assert.True(await table.AddWaiterAsync(new LockKey(CoreHarness.Key), AddressB));
+        a.Step(new ReleaseInput("holder", null));
+        Assert.Empty(a.Answer().OfType<NotifyWaiters>());
+    }
+
+    private static CallTable TakeRegistration(CoreHarness core)
+    {
+        var registration = Assert.Single(core.Pending, p => p.Call is AddWaiterCall);
+        core.Pending.Remove(registration);
+        return registration;
+    }
+}
