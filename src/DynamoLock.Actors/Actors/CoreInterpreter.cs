@@ -14,7 +14,9 @@ internal static class CoreInterpreter
 {
     /// <summary>
     /// Starts <paramref name="call"/> on <paramref name="table"/>; its outcome reaches <paramref name="self"/> as the core's
-    /// input, and <paramref name="health"/> hears whether the table answered. Never blocks.
+    /// input, and <paramref name="health"/> hears whether the table answered. Never blocks. A call sent with
+    /// <see cref="LockCore.NoAnswer"/> as its op (<see cref="AddWaiterCall"/>) reports nothing back: the core waits for
+    /// no answer to it.
     /// </summary>
     public static void Call(ILockTable table, long op, TableCall call, IActorRef self, NodeHealth? health)
     {
@@ -35,10 +37,14 @@ internal static class CoreInterpreter
             case ReadCall m:
                 Run(self, health, "read", op, () => table.ReadAsync(m.Key, CancellationToken.None), record => new ReadAnswered(op, record));
                 break;
+            case AddWaiterCall m:
+                // Whether it registered changes nothing: the core registers again when a read shows the address missing.
+                Run(self, health, "add-waiter", op, () => table.AddWaiterAsync(m.Key, m.Waiter, CancellationToken.None), static _ => null);
+                break;
         }
     }
 
-    private static void Run<T>(IActorRef self, NodeHealth? health, string operation, long op, Func<Task<T>> call, Func<T, CoreInput> onSuccess)
+    private static void Run<T>(IActorRef self, NodeHealth? health, string operation, long op, Func<Task<T>> call, Func<T, CoreInput?> onSuccess)
     {
         var started = Stopwatch.GetTimestamp();
         Task<T> task;
@@ -49,7 +55,7 @@ internal static class CoreInterpreter
         catch (Exception e)
         {
             health?.Failed(operation, e);
-            self.Tell(new TableFailed(op, e));
+            Report(self, op, new TableFailed(op, e));
             return;
         }
 
@@ -60,17 +66,27 @@ internal static class CoreInterpreter
                 if (t.IsCompletedSuccessfully)
                 {
                     health?.Answered();
-                    self.Tell(onSuccess(t.Result));
+                    Report(self, op, onSuccess(t.Result));
                     return;
                 }
 
                 var error = t.Exception?.GetBaseException() ?? new OperationCanceledException($"The {operation} call was cancelled.");
                 health?.Failed(operation, error);
-                self.Tell(new TableFailed(op, error));
+                Report(self, op, new TableFailed(op, error));
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    // A call the core waits for no answer to reports nothing, not even a failure: an answer no op matches would only
+    // cost the actor a step (and a resting lock a wake-up) for nothing.
+    private static void Report(IActorRef self, long op, CoreInput? outcome)
+    {
+        if (op != LockCore.NoAnswer && outcome is not null)
+        {
+            self.Tell(outcome);
+        }
     }
 
     /// <summary>Logs a core's line; the logger is made on first use (most lock actors never log).</summary>

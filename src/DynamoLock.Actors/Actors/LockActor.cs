@@ -9,7 +9,7 @@ namespace DynamoLock.Actors;
 /// <summary>
 /// Runs one key's <see cref="LockCore"/> on this node: turns commands, table answers and its one timer into the core's
 /// inputs, and carries out the effects the core asks for (table calls through the thread pool, replies, events,
-/// DeathWatch, the next wake-up, state reports, logs and metrics). Every decision of the protocol is the core's.
+/// DeathWatch, the next wake-up, state reports, notices to waiting nodes through the manager, logs and metrics). Every decision of the protocol is the core's.
 /// </summary>
 internal sealed class LockActor : UntypedActor
 {
@@ -105,6 +105,11 @@ internal sealed class LockActor : UntypedActor
                 break;
             case SessionChangedNotice:
                 input = SessionChangedInput.Instance;
+                break;
+            case LockFreedNotice:
+                // Not a command (the manager does not count it as in flight): a hint the core may act on or ignore.
+                LockMetrics.NoticesReceived.Add(1, new KeyValuePair<string, object?>("owner", _core.Options.OwnerName));
+                input = LockFreedInput.Instance;
                 break;
             case RestNow:
                 // The manager has nothing in flight to this actor and holds back what comes for the key meanwhile.
@@ -240,6 +245,10 @@ internal sealed class LockActor : UntypedActor
                     break;
                 case SessionNeeded m:
                     Context.Parent.Tell(new SessionNeededNotice(m.Slot.LeaseDuration));
+                    break;
+                case NotifyWaiters m:
+                    // The manager knows the other nodes' managers and sends the notices.
+                    Context.Parent.Tell(new NotifyWaitersNotice(_core.Key, m.Addresses));
                     break;
             }
         }

@@ -78,3 +78,12 @@ internal sealed record SessionChangedNotice
 {
     public static readonly SessionChangedNotice Instance = new();
 }
+
+/// <summary>A LockActor's core freed its lock and these nodes wait for it: the manager sends each a <see cref="LockFreed"/>.</summary>
+internal sealed record NotifyWaitersNotice(string Key, IReadOnlyCollection<string> Addresses);
+
+/// <summary>Another node said the lock is free (<see cref="LockFreed"/>): the LockActor's core may try now.</summary>
+internal sealed record LockFreedNotice
+{
+    public static readonly LockFreedNotice Instance = new();
+}

@@ -9,7 +9,8 @@ namespace DynamoLock.Actors;
 /// The entry point for locks in an actor system: send it <see cref="Acquire"/>, <see cref="Release"/>,
 /// <see cref="StoreLockData"/>, <see cref="SubscribeLockEvents"/> and <see cref="GetLockStatus"/>. It starts one lock
 /// actor per key on demand (stopped again when idle), forwards events to subscribers, answers status queries, and
-/// releases every held lock during CoordinatedShutdown.
+/// releases every held lock during CoordinatedShutdown. In an actor system with remoting it also tells the managers of
+/// other nodes waiting for a lock it freed (<see cref="LockFreed"/>), and hears of theirs.
 /// </summary>
 /// <remarks>
 /// Bad input (an empty or over-long key, inconsistent timing options, oversized data) is answered with
@@ -56,7 +57,12 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         _sessions = new NodeSessions(_settings.TimeProvider);
-        _coreOptions = Core.LockCoreOptions.From(_settings) with { OwnSessions = _sessions, SessionWatch = new Core.SessionWatch() };
+        _coreOptions = Core.LockCoreOptions.From(_settings) with
+        {
+            OwnSessions = _sessions,
+            SessionWatch = new Core.SessionWatch(),
+            NoticeAddress = NoticeAddressOf(Context.System, Self.Path),
+        };
         LockMailbox.EnsureConfigured(Context.System);
 
         Receive<Acquire>(OnAcquire);
@@ -79,10 +85,15 @@ public sealed class LockManager : ReceiveActor
         Receive<Terminated>(OnTerminated);
         Receive<SessionNeededNotice>(m => SessionActorFor(m.LeaseDuration, timing: null)?.Tell(StartSession.Instance));
         Receive<SessionStateChanged>(_ => OnSessionStateChanged());
+        Receive<NotifyWaitersNotice>(OnNotifyWaiters);
+        Receive<LockFreed>(OnLockFreed);
     }
 
     /// <summary>The settings in force.</summary>
     public DynamoLockSettings Settings => _settings;
+
+    /// <summary>Where other nodes send this manager's notices (tests); <see langword="null"/> without remoting.</summary>
+    internal string? NoticeAddress => _coreOptions.NoticeAddress;
 
     /// <summary>Props for a manager on <paramref name="table"/>.</summary>
     /// <param name="table">The lock table: a <see cref="DynamoDbLockTable"/>, or an <see cref="InMemoryLockTable"/> shared by the systems that compete.</param>
@@ -261,6 +272,71 @@ public sealed class LockManager : ReceiveActor
         foreach (var key in _resting.Where(r => r.Value.DeadlinePassed(now)).Select(r => r.Key).ToList())
         {
             Deliver(WakeResting(key)!, SessionChangedNotice.Instance, Self, command: false);
+        }
+    }
+
+    /// <summary>
+    /// The manager's path with the system's remote address, for other nodes to send <see cref="LockFreed"/> to;
+    /// <see langword="null"/> when the system has no remoting (a local provider's address names no host): then no
+    /// lock core registers as a waiter and waiters poll, as they always did.
+    /// </summary>
+    private static string? NoticeAddressOf(ActorSystem system, ActorPath self)
+    {
+        // The provider's address, not Akka.Remote's types: the library does not depend on Akka.Remote.
+        var address = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+        return address.HasGlobalScope ? self.ToStringWithAddress(address) : null;
+    }
+
+    private void OnNotifyWaiters(NotifyWaitersNotice message)
+    {
+        if (_coreOptions.NoticeAddress is not { } own)
+        {
+            // Without remoting there is no way to reach them: they find the lock free at their next poll.
+            return;
+        }
+
+        var notice = new LockFreed(message.Key);
+        foreach (var address in message.Addresses)
+        {
+            if (string.Equals(address, own, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            try
+            {
+                // Only a remote actor path: anything else would select relative to this manager (one of its own lock
+                // actors, say). No handshake and no state per address: a notice that does not arrive costs a poll.
+                if (!ActorPath.TryParse(address, out var path) || !path.Address.HasGlobalScope)
+                {
+                    _log.Warning("Not telling waiter {0} that lock {1} is free: it is not a remote actor path. It finds the lock free at its next poll.", address, message.Key);
+                    continue;
+                }
+
+                Context.ActorSelection(path).Tell(notice, ActorRefs.NoSender);
+                LockMetrics.NoticesSent.Add(1, new KeyValuePair<string, object?>("owner", _settings.OwnerName));
+            }
+            catch (Exception e)
+            {
+                // The addresses come from the table, written by any client: a bad one must not stop the manager.
+                _log.Warning(e, "Could not tell waiter {0} that lock {1} is free; it finds it free at its next poll.", address, message.Key);
+            }
+        }
+    }
+
+    private void OnLockFreed(LockFreed message)
+    {
+        // From another node, or anyone who can reach this one: only a hint, and never a reason to start a lock actor.
+        if (Invalid(message.Key) is { } problem)
+        {
+            _log.Debug("Ignoring a LockFreed notice: {0}", problem);
+            return;
+        }
+
+        // A resting core holds its lock here, so it waits for nobody: it rests on.
+        if (_children.TryGetValue(message.Key, out var child))
+        {
+            Deliver(child, LockFreedNotice.Instance, Self, command: false);
         }
     }
 

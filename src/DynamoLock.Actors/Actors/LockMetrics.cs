@@ -21,5 +21,7 @@ internal static class LockMetrics
     internal static readonly Counter<long> Releases = Meter.CreateCounter<long>("dynamolock.releases", description: "Locks released.");
     internal static readonly UpDownCounter<long> HeldLocks = Meter.CreateUpDownCounter<long>("dynamolock.held_locks", description: "Locks held by this process.");
     internal static readonly UpDownCounter<long> RestingLocks = Meter.CreateUpDownCounter<long>("dynamolock.resting_locks", description: "Session-held locks with nothing to do, kept by the lock manager without an actor or a timer.");
+    internal static readonly Counter<long> NoticesSent = Meter.CreateCounter<long>("dynamolock.notices_sent", description: "Notices that a lock was freed sent to the lock managers of waiting nodes (LockFreed over Akka.Remote), by owner.");
+    internal static readonly Counter<long> NoticesReceived = Meter.CreateCounter<long>("dynamolock.notices_received", description: "Notices from other nodes that a lock was freed, handed to a lock actor of this node, by owner.");
     internal static readonly Histogram<double> TableLatency = Meter.CreateHistogram<double>("dynamolock.table.duration", unit: "ms", description: "Lock table call latency, by operation.");
 }

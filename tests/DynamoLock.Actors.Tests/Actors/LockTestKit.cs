@@ -39,10 +39,11 @@ public abstract class LockTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>A lock manager in this test's actor system.</summary>
     protected IActorRef StartManager(ILockTable table, DynamoLockSettings settings) => Sys.ActorOf(LockManager.Props(table, settings));
 
-    /// <summary>Another actor system, shut down with the test.</summary>
-    protected ActorSystem StartNode(string name)
+    /// <summary>Another actor system, shut down with the test; <paramref name="config"/> goes over the test's configuration.</summary>
+    protected ActorSystem StartNode(string name, string? config = null)
     {
-        var node = ActorSystem.Create(name, TestConfig.WithFallback(Sys.Settings.Config));
+        var baseConfig = TestConfig.WithFallback(Sys.Settings.Config);
+        var node = ActorSystem.Create(name, config is null ? baseConfig : ConfigurationFactory.ParseString(config).WithFallback(baseConfig));
         _nodes.Add(node);
         return node;
     }
