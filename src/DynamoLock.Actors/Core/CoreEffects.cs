@@ -56,7 +56,6 @@ internal sealed record LogLine(CoreLogLevel Level, string Text) : CoreEffect;
 /// <summary>A metric to count.</summary>
 internal sealed record CountMetric(CoreMetric Metric, LockLossReason? Reason = null) : CoreEffect;
 
-/// <summary>A table call the core asks for.</summary>
 /// <summary>A lock core needs <paramref name="Slot"/>'s session to be live before it can write: the interpreter starts it (<see cref="StartSessionInput"/>).</summary>
 internal sealed record SessionNeeded(SessionSlot Slot) : CoreEffect;
 
@@ -70,6 +69,7 @@ internal sealed record NotifyWaiters(IReadOnlyCollection<string> Addresses) : Co
 /// <summary>A session core's session changed: the interpreter tells the lock cores that hold or wait under it.</summary>
 internal sealed record SessionChanged(SessionState State) : CoreEffect;
 
+/// <summary>A table call the core asks for.</summary>
 internal abstract record TableCall;
 
 /// <summary>Acquire (or, with <paramref name="TakeOverVersion"/>, take over the record last seen with that version).</summary>

@@ -36,7 +36,6 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
         };
 }
 
-/// <summary>Where the core's record version numbers and jitter come from.</summary>
 /// <summary>The sessions this node (its lock manager) runs now.</summary>
 internal interface IOwnSessions
 {
@@ -44,6 +43,7 @@ internal interface IOwnSessions
     bool IsLive(string sessionKey);
 }
 
+/// <summary>Where the core's record version numbers and jitter come from.</summary>
 internal interface ILockCoreEntropy
 {
     /// <summary>A record version number no other write uses.</summary>
