@@ -22,7 +22,7 @@ internal sealed record SimulatorResult(
 /// </summary>
 internal static class SimulatorScenario
 {
-    private const int MutationSeeds = 200;
+    private const int MutationSeeds = Simulator.DefaultMutationSeeds;
 
     public static SimulatorResult Run(BenchmarkOptions options)
     {
