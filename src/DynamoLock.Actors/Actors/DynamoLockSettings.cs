@@ -26,6 +26,18 @@ public sealed record DynamoLockSettings
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How often a waiter re-reads a lock held elsewhere when notices are on (the actor system has remoting): the holder's
+    /// node tells it when the lock is freed, so polling is only the fallback for lost notices, holders without remoting
+    /// and crashed holders. Never shorter than <see cref="RefreshInterval"/>. Default 6 s: six times fewer reads per
+    /// waiting key than the 1 s default, for about 3 s more on average before a lost notice or a crashed holder is noticed.
+    /// </summary>
+    public TimeSpan NoticeRefreshInterval { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>The refresh interval in force: <see cref="NoticeRefreshInterval"/> (at least <see cref="RefreshInterval"/>) with notices, else <see cref="RefreshInterval"/>.</summary>
+    internal TimeSpan RefreshIntervalWith(bool notices) =>
+        notices && NoticeRefreshInterval > RefreshInterval ? NoticeRefreshInterval : RefreshInterval;
+
+    /// <summary>
     /// How long before the end of its lease a holder gives the lock up when no heartbeat succeeded, so its
     /// <see cref="LockLost"/> arrives while no one else can hold the lock yet. Default: a fifth of the lease.
     /// </summary>
@@ -84,6 +96,7 @@ public sealed record DynamoLockSettings
             LeaseDuration = Duration("lease-duration") ?? defaults.LeaseDuration,
             HeartbeatInterval = Duration("heartbeat-interval") ?? defaults.HeartbeatInterval,
             RefreshInterval = Duration("refresh-interval") ?? defaults.RefreshInterval,
+            NoticeRefreshInterval = Duration("notice-refresh-interval") ?? defaults.NoticeRefreshInterval,
             SafetyMargin = Duration("safety-margin"),
             DriftAllowance = Duration("drift-allowance") ?? defaults.DriftAllowance,
             MaxLocalHandOffs = config.GetInt("max-local-hand-offs", defaults.MaxLocalHandOffs),
@@ -100,6 +113,7 @@ public sealed record DynamoLockSettings
     {
         LockValidation.OwnerName(OwnerName, nameof(OwnerName));
         Positive(RefreshInterval, nameof(RefreshInterval));
+        Positive(NoticeRefreshInterval, nameof(NoticeRefreshInterval));
         Positive(IdleTimeout, nameof(IdleTimeout));
         Positive(ShutdownReleaseTimeout, nameof(ShutdownReleaseTimeout));
         if (DriftAllowance < TimeSpan.Zero)

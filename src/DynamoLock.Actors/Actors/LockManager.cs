@@ -57,11 +57,15 @@ public sealed class LockManager : ReceiveActor
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _settings = (settings ?? throw new ArgumentNullException(nameof(settings))).Validate();
         _sessions = new NodeSessions(_settings.TimeProvider);
+        var noticeAddress = NoticeAddressOf(Context.System, Self.Path);
         _coreOptions = Core.LockCoreOptions.From(_settings) with
         {
             OwnSessions = _sessions,
             SessionWatch = new Core.SessionWatch(),
-            NoticeAddress = NoticeAddressOf(Context.System, Self.Path),
+            NoticeAddress = noticeAddress,
+
+            // With notices a freed lock is announced: polling is only the fallback, and can be slower.
+            RefreshInterval = _settings.RefreshIntervalWith(notices: noticeAddress is not null),
         };
         LockMailbox.EnsureConfigured(Context.System);
 
@@ -94,6 +98,9 @@ public sealed class LockManager : ReceiveActor
 
     /// <summary>Where other nodes send this manager's notices (tests); <see langword="null"/> without remoting.</summary>
     internal string? NoticeAddress => _coreOptions.NoticeAddress;
+
+    /// <summary>How often this manager's waiters poll (tests): <see cref="DynamoLockSettings.RefreshIntervalWith"/>.</summary>
+    internal TimeSpan RefreshInterval => _coreOptions.RefreshInterval;
 
     /// <summary>Props for a manager on <paramref name="table"/>.</summary>
     /// <param name="table">The lock table: a <see cref="DynamoDbLockTable"/>, or an <see cref="InMemoryLockTable"/> shared by the systems that compete.</param>

@@ -48,6 +48,9 @@ public sealed class DynamoLockOptions
     /// <summary>How often a waiter re-reads a lock held elsewhere. Default 1 s.</summary>
     public TimeSpan? RefreshInterval { get; set; }
 
+    /// <summary>How often a waiter re-reads a lock held elsewhere when notices are on (remoting). Default 6 s.</summary>
+    public TimeSpan? NoticeRefreshInterval { get; set; }
+
     /// <summary>How long before the end of its lease a holder gives up. Default: a fifth of the lease.</summary>
     public TimeSpan? SafetyMargin { get; set; }
 
@@ -101,6 +104,7 @@ public sealed class DynamoLockOptions
         Add("lease-duration", LeaseDuration);
         Add("heartbeat-interval", HeartbeatInterval);
         Add("refresh-interval", RefreshInterval);
+        Add("notice-refresh-interval", NoticeRefreshInterval);
         Add("safety-margin", SafetyMargin);
         Add("drift-allowance", DriftAllowance);
         Add("max-local-hand-offs", MaxLocalHandOffs);

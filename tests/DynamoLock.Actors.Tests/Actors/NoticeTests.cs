@@ -54,6 +54,19 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
         var manager = ActorOfAsTestActorRef<LockManager>(LockManager.Props(_table, FastSettings("local")));
 
         Assert.Null(manager.UnderlyingActor.NoticeAddress);
+        Assert.Equal(FastSettings("local").RefreshInterval, manager.UnderlyingActor.RefreshInterval);
+    }
+
+    [Fact]
+    public void With_remoting_waiters_poll_at_the_notice_refresh_interval_never_faster_than_the_refresh_interval()
+    {
+        var node = StartNode("refresh", Remoting);
+        TimeSpan RefreshOf(DynamoLockSettings settings) =>
+            new TestActorRef<LockManager>(node, LockManager.Props(_table, settings)).UnderlyingActor.RefreshInterval;
+
+        Assert.Equal(TimeSpan.FromSeconds(6), RefreshOf(new DynamoLockSettings()));
+        Assert.Equal(TimeSpan.FromSeconds(2), RefreshOf(new DynamoLockSettings { NoticeRefreshInterval = TimeSpan.FromSeconds(2) }));
+        Assert.Equal(TimeSpan.FromSeconds(10), RefreshOf(new DynamoLockSettings { RefreshInterval = TimeSpan.FromSeconds(10) }));
     }
 
     [Fact]

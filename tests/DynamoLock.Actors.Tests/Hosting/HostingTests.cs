@@ -67,6 +67,7 @@ public sealed class HostingTests
             LeaseDuration = TimeSpan.FromSeconds(30),
             HeartbeatInterval = TimeSpan.FromSeconds(6),
             RefreshInterval = TimeSpan.FromMilliseconds(750),
+            NoticeRefreshInterval = TimeSpan.FromSeconds(9),
             SafetyMargin = TimeSpan.FromSeconds(3),
             MaxLocalHandOffs = 4,
             Store = LockStore.InMemory,
@@ -81,6 +82,7 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromSeconds(30), settings.LeaseDuration);
         Assert.Equal(TimeSpan.FromSeconds(6), settings.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(750), settings.RefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(9), settings.NoticeRefreshInterval);
         Assert.Equal(TimeSpan.FromSeconds(3), settings.SafetyMargin);
         Assert.Equal(4, settings.MaxLocalHandOffs);
         Assert.Equal("in-memory", config.GetString("table.store"));
@@ -96,6 +98,7 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromSeconds(20), settings.LeaseDuration);
         Assert.Equal(TimeSpan.FromSeconds(5), settings.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.RefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(6), settings.NoticeRefreshInterval);
         Assert.Null(settings.SafetyMargin);
         Assert.Equal(TimeSpan.FromSeconds(4), settings.ResolveTiming(AcquireOptions.Default).SafetyMargin);
         Assert.StartsWith(Environment.MachineName, settings.OwnerName, StringComparison.Ordinal);
