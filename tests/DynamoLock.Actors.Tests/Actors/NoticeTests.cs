@@ -254,4 +254,40 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
         Assert.Equal(("duplicates-1", held.FencingToken), (record.OwnerName, record.FencingToken));
         Assert.Equal(LockState.Held, (await LocksOf(manager1, key)).Single().State);
     }
+
+    [Fact]
+    public async Task A_notice_dropped_by_the_transport_is_made_up_for_by_polling()
+    {
+        // Akka.Remote's throttler drops everything from node 1 to node 2 after the waiter has registered: the release's
+        // notice is lost, and node 2 finds the lock free at its next poll (every 2.4 to 3 s here).
+        const string throttled = """
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0, applied-adapters = [trttl] }
+            """;
+        var settings1 = SlowPolling("dropped-1");
+        var settings2 = SlowPolling("dropped-2") with { RefreshInterval = TimeSpan.FromSeconds(1), NoticeRefreshInterval = TimeSpan.FromSeconds(3) };
+        var node1 = StartNode("dropped-1", throttled);
+        var node2 = StartNode("dropped-2", throttled);
+        var manager1 = node1.ActorOf(LockManager.Props(_table, settings1), "locks");
+        var manager2 = node2.ActorOf(LockManager.Props(_table, settings2), "locks");
+        using var sent = new CounterListener("dynamolock.notices_sent", "dropped-1");
+        using var received = new CounterListener("dynamolock.notices_received", "dropped-2");
+        var key = NewKey();
+        var holder = ProbeIn(node1);
+        manager1.Tell(new Acquire(key), holder.Ref);
+        holder.ExpectMsg<LockAcquired>();
+        var waiter = ProbeIn(node2);
+        manager2.Tell(new Acquire(key, WaitForever), waiter.Ref);
+        await AwaitRegisteredAsync(key, 1);
+
+        var transport = ((Akka.Remote.IRemoteActorRefProvider)((ExtendedActorSystem)node1).Provider).Transport;
+        Assert.True(await transport.ManagementCommand(new Akka.Remote.Transport.SetThrottle(
+            AddressOf(node2), Akka.Remote.Transport.ThrottleTransportAdapter.Direction.Send, Akka.Remote.Transport.Blackhole.Instance)));
+        manager1.Tell(new Release(key), holder.Ref);
+        holder.ExpectMsg<LockReleased>();
+
+        waiter.ExpectMsg<LockAcquired>(TimeSpan.FromSeconds(15));
+        Assert.Equal(1, sent.Total);
+        Assert.Equal(0, received.Total);
+    }
 }
