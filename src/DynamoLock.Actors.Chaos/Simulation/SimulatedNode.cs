@@ -159,7 +159,7 @@ internal sealed class Node(SimulationRun run, int id, double rate) : IOwnSession
                 return;
             }
 
-            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy) with { OwnSessions = this, SessionWatch = SessionWatch, NoticeAddress = NoticeAddress }));
+            host = new CoreHost(new LockCore(key, new Table.LockKey(key), run.CoreOptions(OwnerName, _entropy, NoticeAddress) with { OwnSessions = this, SessionWatch = SessionWatch }));
             Cores[key] = host;
         }
         else if (host.Resting)

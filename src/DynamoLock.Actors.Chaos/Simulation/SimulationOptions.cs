@@ -30,6 +30,9 @@ public sealed record SimulationOptions
     /// <summary>How often waiters re-read the record.</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often waiters of an incarnation with notices re-read it: six times the refresh, as the library's defaults (1 s and 6 s).</summary>
+    public TimeSpan NoticeRefreshInterval { get; init; } = TimeSpan.FromMilliseconds(1500);
+
     /// <summary>
     /// The holder's safety margin. Kept small next to <see cref="DriftAllowance"/> so that the clock rates the
     /// simulation allows can expose both a missing margin and a missing drift allowance (see <see cref="MaxClockRate"/>).

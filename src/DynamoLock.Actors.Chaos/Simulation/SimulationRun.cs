@@ -47,6 +47,7 @@ internal sealed class SimulationRun
             LeaseDuration = options.LeaseDuration,
             HeartbeatInterval = options.HeartbeatInterval,
             RefreshInterval = options.RefreshInterval,
+            NoticeRefreshInterval = options.NoticeRefreshInterval,
             SafetyMargin = options.SafetyMargin,
             DriftAllowance = options.DriftAllowance,
             MaxLocalHandOffs = options.MaxLocalHandOffs,
@@ -518,7 +519,8 @@ internal sealed class SimulationRun
     private void LivenessTick()
     {
         var slowest = 1 / _options.MaxClockRate;
-        var bound = Ms((_options.LeaseDuration + _options.DriftAllowance + _options.RefreshInterval * 2).TotalMilliseconds / slowest + 300);
+        var refresh = _settings.RefreshIntervalWith(notices: true);
+        var bound = Ms((_options.LeaseDuration + _options.DriftAllowance + refresh * 2).TotalMilliseconds / slowest + 300);
 
         // Calls sent before the quiet period may carry a long-tail latency, and a pause may still run: reachable from then on.
         var reachable = _quietAt + Ms(5000);
@@ -566,11 +568,15 @@ internal sealed class SimulationRun
 
     internal LockTiming Timing(AcquireOptions options) => _settings.ResolveTiming(options);
 
-    internal LockCoreOptions CoreOptions(string ownerName, ILockCoreEntropy entropy) =>
+    internal LockCoreOptions CoreOptions(string ownerName, ILockCoreEntropy entropy, string? noticeAddress = null) =>
         LockCoreOptions.From(_settings with { OwnerName = ownerName }) with
         {
             Entropy = entropy,
             Mutation = _mutation,
+
+            // As a LockManager does: with notices, waiters poll less often.
+            NoticeAddress = noticeAddress,
+            RefreshInterval = _settings.RefreshIntervalWith(notices: noticeAddress is not null),
 
             // Well inside the clients' holdings (up to 4 s), so session-held locks rest and are taken up again often.
             RestAfter = TimeSpan.FromMilliseconds(250),
