@@ -132,6 +132,11 @@ internal static class ResultsReport
 
         md.AppendLine("## 3. Hand-off latency").AppendLine();
         md.AppendLine("From the holder sending `Release` to the waiter receiving `LockAcquired`. On one node the lock actor hands the lock to its next local waiter (one write mints the next fencing token); across nodes the waiter sees the release on its next refresh read, so the expected figure is about half a refresh period.").AppendLine();
+        if (results.HandOff.Any(s => s.Name.StartsWith(Targets.NoticeHandOffPrefix, StringComparison.Ordinal)))
+        {
+            md.AppendLine("The rows *with notices* run two actor systems with remoting on loopback (`akka.actor.provider = remote`) and default settings (refresh 1 s): before each release the waiting node has registered its LockManager on the lock record (the run reads the record until it lists a waiter), and the release is sent at a random point of the waiter's refresh cycle, as in the polling row. The holder's release returns the waiters and its node sends `LockFreed` over Akka.Remote; the waiter writes at once instead of at its next poll. The first rounds are untimed (they open the Akka.Remote association between the two nodes). Akka.Remote's DotNetty transport batches its writes by default (up to 30 before a flush; its reference.conf advises turning that off for a very low-traffic system that needs delivery in under 40 ms), so a lone notice can wait: the row *remote batching off* is the same with `akka.remote.dot-netty.tcp.batching.enabled = false`.").AppendLine();
+        }
+
         md.AppendLine("| hand-off | what | p50 ms | p90 ms | p99 ms | max ms | samples |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var s in results.HandOff)
         {
