@@ -41,6 +41,7 @@ internal static class ResultsReport
         WriteScale(md, results, charts, chartsPrefix);
         WriteSimulator(md, results);
         WriteSessions(md, results);
+        WriteNotices(md, results);
         WriteMicro(md, results);
         md.AppendLine("## Reproduce").AppendLine();
         md.AppendLine("```bash").AppendLine("bash benchmarks/run.sh          # everything (100,000 simulator seeds included), about 16 minutes; rewrites this file and benchmarks/charts/").AppendLine("bash benchmarks/run.sh --quick  # small samples, under 2 minutes; writes to benchmarks/artifacts/quick/").AppendLine("```");
@@ -260,6 +261,41 @@ internal static class ResultsReport
             md.AppendLine("| locks | first grant | last grant | bound (lease + drift + refresh) | UpdateItem | GetItem | other requests |").AppendLine("|---|---|---|---|---|---|---|");
             md.AppendLine(Invariant, $"| {t.Locks:N0} | {t.FirstGrantSeconds:0.00} s | {t.LastGrantSeconds:0.00} s | {t.BoundSeconds:0.0} s | {t.UpdateItems:N0} | {t.GetItems:N0} | {t.OtherRequests:N0} |").AppendLine();
             md.AppendLine("The UpdateItem count is the session's expiry write plus one takeover write per lock; the reads are each waiting key's look at its lock once per refresh, and the session's record about once per refresh for all of them.").AppendLine();
+        }
+    }
+
+    private static void WriteNotices(StringBuilder md, BenchmarkResults results)
+    {
+        if (results.Notices is not { } notices)
+        {
+            return;
+        }
+
+        md.AppendLine("## 8. Notices between nodes").AppendLine();
+        md.AppendLine("Each figure without notices (no remoting: today's behaviour) and with notices (`akka.actor.provider = remote` on loopback), in the same run, against " + results.Environment.ServerName + ". The cross-node hand-off with notices is in section 3.").AppendLine();
+        if (notices.Reads.Count > 0)
+        {
+            var first = notices.Reads[0];
+            md.AppendLine(Invariant, $"Reads while waiting: one node waits on {first.Keys} keys held by another node; the waiting node's DynamoDB requests are counted at the HTTP layer (`RequestCounter`) over a window of whole refresh periods (at least {first.WindowSeconds:0} s), starting once every key is waiting (and, with notices, once every record lists the waiter). A waiting (node, key) reads its record once per refresh (jittered down to 80 %), with or without notices: notices make a grant reach the waiter at once, and so let the refresh grow without slowing hand-offs. The {NoticesScenario.LongerRefresh.TotalSeconds:0} s row shows what a longer default with notices would give; it is not the default. The three rows run side by side (their counts are paced by timers, not by the CPU).").AppendLine();
+            md.AppendLine("| waiting node | refresh | keys | window | GetItem | per (node, key) per minute | UpdateItem | other requests |").AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var row in notices.Reads)
+            {
+                md.AppendLine(Invariant, $"| {row.Mode} | {row.RefreshSeconds:0.#} s | {row.Keys} | {row.WindowSeconds:0} s | {row.GetItems:N0} | {row.ReadsPerKeyPerMinute:0.0} | {row.UpdateItems:N0} | {row.OtherRequests:N0} |");
+            }
+
+            md.AppendLine();
+        }
+
+        if (notices.HotKey.Count > 0)
+        {
+            md.AppendLine(Invariant, $"Hot key on {NoticesScenario.HotKeyNodes} nodes: each node runs one requester that loops acquire (waiting as long as it takes) → hold {NoticesScenario.HotKeyHold.TotalMilliseconds:0} ms → release → think {NoticesScenario.HotKeyThink.TotalMilliseconds:0} ms, default settings (refresh 1 s), on one key (with notices: with Akka.Remote's defaults, then with its write batching off); acquire+release pairs whose release came back inside the window (after one untimed second). Without notices a released lock sits free until the releasing node's own next acquire or another node's poll, so mostly one node runs; with notices a waiting node is told at once. With {NoticesScenario.HotKeyNodes} requesters that each think {NoticesScenario.HotKeyThink.TotalMilliseconds:0} ms, the most any run can reach is about {NoticesScenario.HotKeyNodes}x what one node alone reaches.").AppendLine();
+            md.AppendLine("| nodes | refresh | window | pairs | pairs per second | pairs by node |").AppendLine("|---|---|---|---|---|---|");
+            foreach (var row in notices.HotKey)
+            {
+                md.AppendLine(Invariant, $"| {row.Mode} | {row.RefreshSeconds:0.#} s | {row.WindowSeconds:0} s | {row.Pairs:N0} | {row.PairsPerSecond:0.0} | {string.Join(", ", row.PairsByNode)} |");
+            }
+
+            md.AppendLine();
         }
     }
 

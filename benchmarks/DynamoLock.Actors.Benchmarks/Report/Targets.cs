@@ -14,6 +14,8 @@ internal static class Targets
     private const int HolderBytesTarget = 2048;
     private const double NoticeHandOffP50Ms = 5;
     private const double NoticeHandOffP99Ms = 20;
+    private const double ReadsRatioTarget = 5;
+    private const double HotKeyRatioTarget = 5;
 
     /// <summary>The hand-off rows measured with notices (scenario 3).</summary>
     public const string NoticeHandOffPrefix = "across nodes with notices,";
@@ -90,6 +92,33 @@ internal static class Targets
                 $"Cross-node hand-off with notices: p50 ≤ {NoticeHandOffP50Ms:0} ms and p99 ≤ {NoticeHandOffP99Ms:0} ms ({noticed.Name}, default refresh)",
                 $"p50 {ResultsReport.Ms(noticed.Summary.P50Ms)} ms, p99 {ResultsReport.Ms(noticed.Summary.P99Ms)} ms, max {ResultsReport.Ms(noticed.Summary.MaxMs)} ms ({noticed.Summary.Count} samples){oneWrite}",
                 noticed.Summary.P50Ms <= NoticeHandOffP50Ms && noticed.Summary.P99Ms <= NoticeHandOffP99Ms));
+        }
+
+        if (results.Notices is { } notices)
+        {
+            var today = notices.Reads.FirstOrDefault(r => !r.Notices);
+            var longer = notices.Reads.FirstOrDefault(r => r.Notices && r.RefreshSeconds == NoticesScenario.LongerRefresh.TotalSeconds);
+            var sameRefresh = notices.Reads.FirstOrDefault(r => r.Notices && r.RefreshSeconds == today?.RefreshSeconds);
+            if (today is not null && longer is not null)
+            {
+                var ratio = today.ReadsPerKeyPerMinute / longer.ReadsPerKeyPerMinute;
+                rows.Add(new TargetRow(
+                    $"Reads while waiting, with a {longer.RefreshSeconds:0} s refresh (not yet the default) and notices: at least {ReadsRatioTarget:0}x fewer reads per waiting (node, key) per minute than today's default ({today.RefreshSeconds:0.#} s, no notices)",
+                    string.Create(CultureInfo.InvariantCulture, $"{longer.ReadsPerKeyPerMinute:0.0} against {today.ReadsPerKeyPerMinute:0.0} per minute: {ratio:0.0}x fewer (with notices at the default refresh: {sameRefresh?.ReadsPerKeyPerMinute ?? double.NaN:0.0})"),
+                    ratio >= ReadsRatioTarget));
+            }
+
+            if (notices.HotKey.FirstOrDefault(r => !r.Notices) is { } without)
+            {
+                foreach (var with in notices.HotKey.Where(r => r.Notices))
+                {
+                    var ratio = with.PairsPerSecond / without.PairsPerSecond;
+                    rows.Add(new TargetRow(
+                        $"Hot key on {NoticesScenario.HotKeyNodes} nodes: {with.Mode} at least {HotKeyRatioTarget:0}x the acquire+release pairs per second without",
+                        string.Create(CultureInfo.InvariantCulture, $"{with.PairsPerSecond:0.0} against {without.PairsPerSecond:0.0} pairs per second: {ratio:0.0}x"),
+                        ratio >= HotKeyRatioTarget));
+                }
+            }
         }
 
         if (results.Scale.Any(r => !r.Sessions))
