@@ -47,6 +47,15 @@ internal sealed record BenchmarkOptions
 
     public TimeSpan ThroughputWindow => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
 
+    /// <summary>Keys one node waits on while its reads are counted (notices scenario).</summary>
+    public int NoticeReadsKeys => 10;
+
+    /// <summary>How long the waiting node's reads are counted (rounded up to whole refresh periods).</summary>
+    public TimeSpan NoticeReadsWindow => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(60);
+
+    /// <summary>How long three nodes contend for one hot key.</summary>
+    public TimeSpan HotKeyWindow => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(30);
+
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
 
     public static BenchmarkOptions Parse(string[] args)
@@ -115,7 +124,7 @@ internal sealed record BenchmarkOptions
         };
     }
 
-    public static readonly IReadOnlyList<string> Scenarios = ["latency", "round-trips", "hand-off", "failover", "scale", "throughput", "sessions", "peer", "micro", "simulate"];
+    public static readonly IReadOnlyList<string> Scenarios = ["latency", "round-trips", "hand-off", "failover", "scale", "throughput", "sessions", "notices", "peer", "micro", "simulate"];
 
     private static string Value(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");

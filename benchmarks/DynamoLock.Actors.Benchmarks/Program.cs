@@ -95,6 +95,7 @@ using (var server = options.Endpoint is null ? await LocalDynamoDbServer.StartAs
     await Scenario("failover", async () => results.Failover = await FailoverScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("throughput", async () => results.Throughput = await ThroughputScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("sessions", async () => results.Sessions = await SessionScenario.RunAsync(endpoint, options, cancellationToken));
+    await Scenario("notices", async () => results.Notices = await NoticesScenario.RunAsync(endpoint, options, cancellationToken));
 }
 
 // No table at all: the deterministic simulator on virtual time.

@@ -13,6 +13,17 @@ internal sealed class LockNode : IAsyncDisposable
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """);
 
+    // Remoting on loopback with a free port: what a LockManager needs to send and receive notices (docs/notices.md).
+    private static readonly Config Remoting = ConfigurationFactory.ParseString("""
+        akka.actor.provider = remote
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        """);
+
+    // Akka.Remote's DotNetty transport batches writes by default (up to 30 before a flush); its reference.conf says to turn
+    // that off for a very low-traffic system that needs delivery in under 40 ms, which a lone notice is. The rows "remote
+    // batching off" show what a notice costs without that wait.
+    private static readonly Config NoBatching = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.batching.enabled = false");
+
     private int _requesters;
 
     private LockNode(ActorSystem system, IActorRef manager)
@@ -28,9 +39,12 @@ internal sealed class LockNode : IAsyncDisposable
 
     public DynamoLockClient Client { get; }
 
-    public static LockNode Start(string name, ILockTable table, DynamoLockSettings? settings = null)
+    /// <param name="remoting">Start the actor system with remoting on loopback, so that its LockManager sends and receives notices.</param>
+    /// <param name="remoteBatching">With remoting: leave Akka.Remote's write batching on (its default).</param>
+    public static LockNode Start(string name, ILockTable table, DynamoLockSettings? settings = null, bool remoting = false, bool remoteBatching = true)
     {
-        var system = ActorSystem.Create(name, Quiet);
+        var config = !remoting ? Quiet : remoteBatching ? Quiet.WithFallback(Remoting) : Quiet.WithFallback(NoBatching).WithFallback(Remoting);
+        var system = ActorSystem.Create(name, config);
         var manager = system.ActorOf(LockManager.Props(table, (settings ?? new DynamoLockSettings()) with { OwnerName = $"{name}-{Environment.ProcessId}" }), "locks");
         return new LockNode(system, manager);
     }

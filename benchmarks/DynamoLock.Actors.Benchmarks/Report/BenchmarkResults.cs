@@ -28,6 +28,8 @@ internal sealed class BenchmarkResults
 
     public IReadOnlyList<ThroughputCell> Throughput { get; set; } = [];
 
+    public NoticeResults? Notices { get; set; }
+
     public PeerResult? Peer { get; set; }
 
     public SimulatorResult? Simulator { get; set; }

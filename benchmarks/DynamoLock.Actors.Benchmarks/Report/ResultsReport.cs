@@ -41,6 +41,7 @@ internal static class ResultsReport
         WriteScale(md, results, charts, chartsPrefix);
         WriteSimulator(md, results);
         WriteSessions(md, results);
+        WriteNotices(md, results);
         WriteMicro(md, results);
         md.AppendLine("## Reproduce").AppendLine();
         md.AppendLine("```bash").AppendLine("bash benchmarks/run.sh          # everything (100,000 simulator seeds included), about 16 minutes; rewrites this file and benchmarks/charts/").AppendLine("bash benchmarks/run.sh --quick  # small samples, under 2 minutes; writes to benchmarks/artifacts/quick/").AppendLine("```");
@@ -132,6 +133,11 @@ internal static class ResultsReport
 
         md.AppendLine("## 3. Hand-off latency").AppendLine();
         md.AppendLine("From the holder sending `Release` to the waiter receiving `LockAcquired`. On one node the lock actor hands the lock to its next local waiter (one write mints the next fencing token); across nodes the waiter sees the release on its next refresh read, so the expected figure is about half a refresh period.").AppendLine();
+        if (results.HandOff.Any(s => s.Name.StartsWith(Targets.NoticeHandOffPrefix, StringComparison.Ordinal)))
+        {
+            md.AppendLine("The rows *with notices* run two actor systems with remoting on loopback (`akka.actor.provider = remote`) and default settings (with notices a node polls every 6 s): before each release the waiting node has registered its LockManager on the lock record (the run reads the record until it lists a waiter), and the release is sent at a random point of the first second after that, well before the waiter's first poll. The holder's release returns the waiters and its node sends `LockFreed` over Akka.Remote; the waiter writes at once instead of at its next poll. The first rounds are untimed (they open the Akka.Remote association between the two nodes). Akka.Remote's DotNetty transport batches its writes by default (up to 30 before a flush; its reference.conf advises turning that off for a very low-traffic system that needs delivery in under 40 ms), so a lone notice can wait: the row *remote batching off* is the same with `akka.remote.dot-netty.tcp.batching.enabled = false`.").AppendLine();
+        }
+
         md.AppendLine("| hand-off | what | p50 ms | p90 ms | p99 ms | max ms | samples |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var s in results.HandOff)
         {
@@ -255,6 +261,41 @@ internal static class ResultsReport
             md.AppendLine("| locks | first grant | last grant | bound (lease + drift + refresh) | UpdateItem | GetItem | other requests |").AppendLine("|---|---|---|---|---|---|---|");
             md.AppendLine(Invariant, $"| {t.Locks:N0} | {t.FirstGrantSeconds:0.00} s | {t.LastGrantSeconds:0.00} s | {t.BoundSeconds:0.0} s | {t.UpdateItems:N0} | {t.GetItems:N0} | {t.OtherRequests:N0} |").AppendLine();
             md.AppendLine("The UpdateItem count is the session's expiry write plus one takeover write per lock; the reads are each waiting key's look at its lock once per refresh, and the session's record about once per refresh for all of them.").AppendLine();
+        }
+    }
+
+    private static void WriteNotices(StringBuilder md, BenchmarkResults results)
+    {
+        if (results.Notices is not { } notices)
+        {
+            return;
+        }
+
+        md.AppendLine("## 8. Notices between nodes").AppendLine();
+        md.AppendLine("Each figure without notices (no remoting: today's behaviour) and with notices (`akka.actor.provider = remote` on loopback), in the same run, against " + results.Environment.ServerName + ". The cross-node hand-off with notices is in section 3.").AppendLine();
+        if (notices.Reads.Count > 0)
+        {
+            var first = notices.Reads[0];
+            md.AppendLine(Invariant, $"Reads while waiting: one node waits on {first.Keys} keys held by another node; the waiting node's DynamoDB requests are counted at the HTTP layer (`RequestCounter`) over a window of whole refresh periods (at least {first.WindowSeconds:0} s), starting once every key is waiting (and, with notices, once every record lists the waiter). A waiting (node, key) reads its record about once per refresh interval, with or without notices: notices make a grant reach the waiter at once, and so let the refresh grow without slowing hand-offs. With notices a node polls every `notice-refresh-interval` ({NoticesScenario.LongerRefresh.TotalSeconds:0} s by default); the 1 s row with notices shows that notices alone do not change the reads. The three rows run side by side (their counts are paced by timers, not by the CPU).").AppendLine();
+            md.AppendLine("| waiting node | refresh | keys | window | GetItem | per (node, key) per minute | UpdateItem | other requests |").AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var row in notices.Reads)
+            {
+                md.AppendLine(Invariant, $"| {row.Mode} | {row.RefreshSeconds:0.#} s | {row.Keys} | {row.WindowSeconds:0} s | {row.GetItems:N0} | {row.ReadsPerKeyPerMinute:0.0} | {row.UpdateItems:N0} | {row.OtherRequests:N0} |");
+            }
+
+            md.AppendLine();
+        }
+
+        if (notices.HotKey.Count > 0)
+        {
+            md.AppendLine(Invariant, $"Hot key on {NoticesScenario.HotKeyNodes} nodes: each node runs one requester that loops acquire (waiting as long as it takes) → hold {NoticesScenario.HotKeyHold.TotalMilliseconds:0} ms → release → think {NoticesScenario.HotKeyThink.TotalMilliseconds:0} ms, default settings (polling every 1 s without notices, every 6 s with them), on one key (with notices: with Akka.Remote's defaults, then with its write batching off); acquire+release pairs whose release came back inside the window (after one untimed second). A node whose acquire finds the lock held waits: without notices until its next poll, with notices until the holder's release tells it. A requester completes at most one pair per cycle (hold + think + its own writes), so no run exceeds about {NoticesScenario.HotKeyNodes}x what one requester alone reaches, and without notices at least one requester runs at its own pace (the releasing node takes the free lock again after its think time unless a poll was quicker): the ratio with/without notices is at most about {NoticesScenario.HotKeyNodes}x by construction. With a {NoticesScenario.HotKeyHold.TotalMilliseconds:0} ms hold in a cycle of about {NoticesScenario.HotKeyThink.TotalMilliseconds + 5:0} ms the lock is free most of the time, so requesters collide seldom even without notices.").AppendLine();
+            md.AppendLine("| nodes | refresh | window | pairs | pairs per second | pairs by node |").AppendLine("|---|---|---|---|---|---|");
+            foreach (var row in notices.HotKey)
+            {
+                md.AppendLine(Invariant, $"| {row.Mode} | {row.RefreshSeconds:0.#} s | {row.WindowSeconds:0} s | {row.Pairs:N0} | {row.PairsPerSecond:0.0} | {string.Join(", ", row.PairsByNode)} |");
+            }
+
+            md.AppendLine();
         }
     }
 
