@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark and writes benchmarks/RESULTS.md, benchmarks/results.json and benchmarks/charts/*.png.
-#   bash benchmarks/run.sh           full run (100,000 simulator seeds included), about 12 minutes on 2 cores
+#   bash benchmarks/run.sh           full run (100,000 simulator seeds included), about 19 minutes on 2 cores
 #   bash benchmarks/run.sh --quick   small samples, under 2 minutes; writes to benchmarks/artifacts/quick/ instead
 # Other arguments go to the runner: --server dynalite|dynamodb-local (the local server the scenarios run on; dynalite by
 # default), --endpoint URL (use that DynamoDB API instead of starting one), --only latency,peer,... (a subset), --output DIR.

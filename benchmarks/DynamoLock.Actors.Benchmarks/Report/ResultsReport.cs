@@ -44,7 +44,7 @@ internal static class ResultsReport
         WriteNotices(md, results);
         WriteMicro(md, results);
         md.AppendLine("## Reproduce").AppendLine();
-        md.AppendLine("```bash").AppendLine("bash benchmarks/run.sh          # everything (100,000 simulator seeds included), about 16 minutes; rewrites this file and benchmarks/charts/").AppendLine("bash benchmarks/run.sh --quick  # small samples, under 2 minutes; writes to benchmarks/artifacts/quick/").AppendLine("```");
+        md.AppendLine("```bash").AppendLine("bash benchmarks/run.sh          # everything (100,000 simulator seeds included), about 19 minutes; rewrites this file and benchmarks/charts/").AppendLine("bash benchmarks/run.sh --quick  # small samples, under 2 minutes; writes to benchmarks/artifacts/quick/").AppendLine("```");
         return md.ToString();
     }
 
