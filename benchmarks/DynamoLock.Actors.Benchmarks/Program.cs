@@ -91,7 +91,7 @@ using (var server = options.Endpoint is null ? await LocalDynamoDbServer.StartAs
 
         results.RoundTrips = rows;
     });
-    await Scenario("hand-off", async () => results.HandOff = await HandOffScenario.RunAsync(endpoint, serverName, options, cancellationToken));
+    await Scenario("hand-off", async () => (results.HandOff, results.HandOffParts) = await HandOffScenario.RunAsync(endpoint, serverName, options, cancellationToken));
     await Scenario("failover", async () => results.Failover = await FailoverScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("throughput", async () => results.Throughput = await ThroughputScenario.RunAsync(endpoint, options, cancellationToken));
     await Scenario("sessions", async () => results.Sessions = await SessionScenario.RunAsync(endpoint, options, cancellationToken));

@@ -17,6 +17,7 @@ internal sealed class LockNode : IAsyncDisposable
     private static readonly Config Remoting = ConfigurationFactory.ParseString("""
         akka.actor.provider = remote
         akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        akka.remote.log-remote-lifecycle-events = off
         """);
 
     // Akka.Remote's DotNetty transport batches writes by default (up to 30 before a flush); its reference.conf says to turn

@@ -20,6 +20,9 @@ internal sealed class BenchmarkResults
 
     public IReadOnlyList<LatencySeries> HandOff { get; set; } = [];
 
+    /// <summary>Where the time of each cross-node hand-off row with notices on the server goes.</summary>
+    public IReadOnlyList<HandOffPartsRow> HandOffParts { get; set; } = [];
+
     public IReadOnlyList<FailoverRow> Failover { get; set; } = [];
 
     public IReadOnlyList<ScaleRow> Scale { get; set; } = [];

@@ -18,9 +18,10 @@ internal static class HandOffScenario
     /// <summary>With notices, how far after the waiter registered the release comes (at random): well before its first poll.</summary>
     private static readonly TimeSpan NoticeReleaseSpread = TimeSpan.FromSeconds(1);
 
-    public static async Task<IReadOnlyList<LatencySeries>> RunAsync(string endpoint, string server, BenchmarkOptions options, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<LatencySeries> Series, IReadOnlyList<HandOffPartsRow> Parts)> RunAsync(string endpoint, string server, BenchmarkOptions options, CancellationToken cancellationToken)
     {
         var series = new List<LatencySeries>();
+        var parts = new List<HandOffPartsRow>();
         await using (var memoryNode = LockNode.Start("handoff-memory", new InMemoryLockTable()))
         {
             var samples = await SameNodeAsync(memoryNode, options.HandOffSamples, cancellationToken).ConfigureAwait(false);
@@ -54,16 +55,18 @@ internal static class HandOffScenario
 
         foreach (var batching in new[] { true, false })
         {
-            var samples = await NoticeOnServerAsync(endpoint, noticeSettings, batching, options.CrossNodeHandOffSamples, cancellationToken).ConfigureAwait(false);
+            using var timeline = new HandOffTimeline();
+            var samples = await NoticeOnServerAsync(endpoint, noticeSettings, batching, timeline, options.CrossNodeHandOffSamples, cancellationToken).ConfigureAwait(false);
             series.Add(batching
                 ? LatencySeries.Of($"across nodes with notices, {server}", $"release on node 1 to grant on node 2, remoting on loopback (Akka's defaults), default refresh {NoticesScenario.RefreshOf(noticeSettings, remoting: true).TotalSeconds:0.#} s: node 2 registered on the record, node 1's release sends it LockFreed", samples)
                 : LatencySeries.Of($"across nodes with notices, remote batching off, {server}", "the same with Akka.Remote's write batching off (`akka.remote.dot-netty.tcp.batching.enabled = false`)", samples));
+            parts.Add(new HandOffPartsRow(series[^1].Name, timeline.Parts()));
         }
 
-        return series;
+        return (series, parts);
     }
 
-    private static async Task<List<double>> NoticeOnServerAsync(string endpoint, DynamoLockSettings settings, bool batching, int count, CancellationToken cancellationToken)
+    private static async Task<List<double>> NoticeOnServerAsync(string endpoint, DynamoLockSettings settings, bool batching, HandOffTimeline timeline, int count, CancellationToken cancellationToken)
     {
         var tag = batching ? "notice" : "notice-nobatch";
         using var client1 = LocalDynamoDb.CreateClient(endpoint);
@@ -72,7 +75,7 @@ internal static class HandOffScenario
         var table2 = LocalDynamoDb.OpenTable(client2, table1.TableName);
         await using var node1 = LockNode.Start($"handoff-{tag}-1", table1, settings, remoting: true, remoteBatching: batching);
         await using var node2 = LockNode.Start($"handoff-{tag}-2", table2, settings, remoting: true, remoteBatching: batching);
-        return await CrossNodeAsync(node1, node2, "notice-", NoticeReleaseSpread, table1, NoticeWarmUp, count, cancellationToken).ConfigureAwait(false);
+        return await CrossNodeAsync(node1, node2, "notice-", NoticeReleaseSpread, table1, NoticeWarmUp, count, cancellationToken, timeline).ConfigureAwait(false);
     }
 
     // The first notice between two nodes opens their Akka.Remote association (a handshake), once for the nodes' lives: untimed.
@@ -109,7 +112,8 @@ internal static class HandOffScenario
     /// <summary>Node 1 holds, node 2 waits, node 1 releases: the time to node 2's grant.</summary>
     /// <param name="registeredOn">With notices: the table to read until the record lists node 2 as a waiter, so that the release tells it.</param>
     /// <param name="warmUp">Untimed rounds first.</param>
-    private static async Task<List<double>> CrossNodeAsync(LockNode node1, LockNode node2, string prefix, TimeSpan refresh, ILockTable? registeredOn, int warmUp, int count, CancellationToken cancellationToken)
+    /// <param name="timeline">With notices: splits each timed hand-off into its parts.</param>
+    private static async Task<List<double>> CrossNodeAsync(LockNode node1, LockNode node2, string prefix, TimeSpan refresh, ILockTable? registeredOn, int warmUp, int count, CancellationToken cancellationToken, HandOffTimeline? timeline = null)
     {
         var holder = node1.NewRequester();
         var waiter = node2.NewRequester();
@@ -127,12 +131,14 @@ internal static class HandOffScenario
 
             // Release at a random point of the waiter's refresh cycle, as a real release would be.
             await Task.Delay(Random.Shared.Next((int)refresh.TotalMilliseconds), cancellationToken).ConfigureAwait(false);
+            timeline?.Begin();
             var released = Timing.Now();
             await holder.ReleaseAsync(key, cancellationToken).ConfigureAwait(false);
             var granted = await grant.ConfigureAwait(false);
             if (i >= warmUp)
             {
                 samples.Add(Timing.MillisecondsBetween(released, granted.ReceivedAt));
+                timeline?.Take(released, granted.ReceivedAt);
             }
 
             await waiter.ReleaseAsync(key, cancellationToken).ConfigureAwait(false);

@@ -12,11 +12,17 @@ internal sealed record NoticeReadsRow(string Mode, bool Notices, double RefreshS
 }
 
 /// <summary>Three nodes contending for one key: acquire+release pairs completed inside the window, in total and by node.</summary>
-internal sealed record HotKeyRow(string Mode, bool Notices, bool RemoteBatching, double RefreshSeconds, double WindowSeconds, IReadOnlyList<int> PairsByNode)
+internal sealed record HotKeyRow(string Mode, bool Notices, bool RemoteBatching, double RefreshSeconds, double WindowSeconds, IReadOnlyList<int> PairsByNode, HotKeyWorkload Workload)
 {
     public int Pairs => PairsByNode.Sum();
 
     public double PairsPerSecond => Pairs / WindowSeconds;
+}
+
+/// <summary>What each hot-key requester does with the lock: hold it, release it, think, ask again.</summary>
+internal sealed record HotKeyWorkload(TimeSpan Hold, TimeSpan Think)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"hold {Hold.TotalMilliseconds:0} ms, think {Think.TotalMilliseconds:0} ms");
 }
 
 /// <summary>The notices scenario's two parts.</summary>
@@ -27,7 +33,7 @@ internal sealed record NoticeResults(IReadOnlyList<NoticeReadsRow> Reads, IReadO
 /// notices in the same run. (a) Reads while waiting: one node waits on K keys held by another for a window; its
 /// GetItem requests per waiting key per minute, without notices (no remoting), with notices at the default refresh, and
 /// with notices at a 6 s refresh (a possible default with notices, not today's). (b) A hot key on three nodes: one
-/// requester on each loops acquire (waiting) → hold 1 ms → release → think 50 ms; pairs per second in total.
+/// requester on each loops acquire (waiting) → hold → release → think, with a sparse and a contended workload; pairs per second in total.
 /// </summary>
 internal static class NoticesScenario
 {
@@ -40,9 +46,14 @@ internal static class NoticesScenario
 
     public const int HotKeyNodes = 3;
 
-    public static readonly TimeSpan HotKeyHold = TimeSpan.FromMilliseconds(1);
+    /// <summary>A lock free most of the time: requesters seldom collide.</summary>
+    public static readonly HotKeyWorkload SparseHotKey = new(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
 
-    public static readonly TimeSpan HotKeyThink = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// A contended lock: three requesters ask for it about every 55 ms and each holds it 5 ms plus its writes, so an
+    /// acquire often finds it held; the lock can still serve all three (it is the regime where the 3x bound can be reached).
+    /// </summary>
+    public static readonly HotKeyWorkload ContendedHotKey = new(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(45));
 
     public static async Task<NoticeResults> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
     {
@@ -58,9 +69,11 @@ internal static class NoticesScenario
         // The hot-key rows run one after the other: they are paced by the CPU and the server.
         var hotKey = new List<HotKeyRow>
         {
-            await HotKeyAsync(endpoint, "without notices", defaults, remoting: false, options, cancellationToken).ConfigureAwait(false),
-            await HotKeyAsync(endpoint, "with notices", defaults, remoting: true, options, cancellationToken).ConfigureAwait(false),
-            await HotKeyAsync(endpoint, "with notices, remote batching off", defaults, remoting: true, options, cancellationToken, remoteBatching: false).ConfigureAwait(false),
+            await HotKeyAsync(endpoint, "without notices", SparseHotKey, defaults, remoting: false, options, cancellationToken).ConfigureAwait(false),
+            await HotKeyAsync(endpoint, "with notices", SparseHotKey, defaults, remoting: true, options, cancellationToken).ConfigureAwait(false),
+            await HotKeyAsync(endpoint, "with notices, remote batching off", SparseHotKey, defaults, remoting: true, options, cancellationToken, remoteBatching: false).ConfigureAwait(false),
+            await HotKeyAsync(endpoint, "without notices", ContendedHotKey, defaults, remoting: false, options, cancellationToken).ConfigureAwait(false),
+            await HotKeyAsync(endpoint, "with notices", ContendedHotKey, defaults, remoting: true, options, cancellationToken).ConfigureAwait(false),
         };
         return new NoticeResults(reads, hotKey);
     }
@@ -101,7 +114,7 @@ internal static class NoticesScenario
         return new NoticeReadsRow(mode, remoting, refresh.TotalSeconds, keys, window.TotalSeconds, gets, updates, counts.Values.Sum() - gets - updates);
     }
 
-    private static async Task<HotKeyRow> HotKeyAsync(string endpoint, string mode, DynamoLockSettings settings, bool remoting, BenchmarkOptions options, CancellationToken cancellationToken, bool remoteBatching = true)
+    private static async Task<HotKeyRow> HotKeyAsync(string endpoint, string mode, HotKeyWorkload workload, DynamoLockSettings settings, bool remoting, BenchmarkOptions options, CancellationToken cancellationToken, bool remoteBatching = true)
     {
         var tag = !remoting ? "polling" : remoteBatching ? "notices" : "notices-nobatch";
         var clients = Enumerable.Range(0, HotKeyNodes).Select(_ => LocalDynamoDb.CreateClient(endpoint)).ToArray();
@@ -117,9 +130,9 @@ internal static class NoticesScenario
             // The first second is untimed: connections, JIT, and with notices the Akka.Remote associations between the nodes.
             var windowStart = Timing.After(Timing.Now(), TimeSpan.FromSeconds(1));
             var windowEnd = Timing.After(windowStart, options.HotKeyWindow);
-            var loops = nodes.Select(node => Task.Run(() => LoopAsync(node.NewRequester(), windowStart, windowEnd, cancellationToken), cancellationToken)).ToArray();
+            var loops = nodes.Select(node => Task.Run(() => LoopAsync(node.NewRequester(), workload, windowStart, windowEnd, cancellationToken), cancellationToken)).ToArray();
             var pairs = await Task.WhenAll(loops).ConfigureAwait(false);
-            return new HotKeyRow(mode, remoting, remoteBatching, RefreshOf(settings, remoting).TotalSeconds, options.HotKeyWindow.TotalSeconds, pairs);
+            return new HotKeyRow(mode, remoting, remoteBatching, RefreshOf(settings, remoting).TotalSeconds, options.HotKeyWindow.TotalSeconds, pairs, workload);
         }
         finally
         {
@@ -132,14 +145,14 @@ internal static class NoticesScenario
     }
 
     /// <summary>Acquire (waiting) → hold → release → think, until the window ends; counts the pairs whose release came back inside the window.</summary>
-    private static async Task<int> LoopAsync(Requester requester, long windowStart, long windowEnd, CancellationToken cancellationToken)
+    private static async Task<int> LoopAsync(Requester requester, HotKeyWorkload workload, long windowStart, long windowEnd, CancellationToken cancellationToken)
     {
         const string key = "hot";
         var pairs = 0;
         while (Timing.Now() < windowEnd)
         {
             await requester.AcquireAsync(key, cancellationToken, wait: TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-            await Task.Delay(HotKeyHold, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(workload.Hold, cancellationToken).ConfigureAwait(false);
             await requester.ReleaseAsync(key, cancellationToken).ConfigureAwait(false);
             var end = Timing.Now();
             if (end >= windowStart && end <= windowEnd)
@@ -147,7 +160,7 @@ internal static class NoticesScenario
                 pairs++;
             }
 
-            await Task.Delay(HotKeyThink, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(workload.Think, cancellationToken).ConfigureAwait(false);
         }
 
         return pairs;
