@@ -78,8 +78,10 @@ internal sealed class LockCore
     private Exception? _lastTableError;
     private string? _takeOverVersion;
 
-    // When this core last registered this node as a waiter on the record (notices); Never: not registered.
+    // When this core last registered this node as a waiter on the record (notices), and on which record version;
+    // Never: not registered.
     private TimeSpan _registeredAt = Never;
+    private string? _registeredOnVersion;
     private bool _yieldToOtherNodes;
 
     // The requester an acquire or hand-off write in flight is for: its lease and data are in that write.
@@ -1101,8 +1103,12 @@ internal sealed class LockCore
 
     /// <summary>
     /// Makes this node known to the holder's node (notices): its address is added to the record's waiters unless the
-    /// record lists it already. Once per refresh interval at most, and never for a record this node's owner holds. The
-    /// answer is not waited for: a registration lost on the way shows as a missing address at a later read.
+    /// record lists it already, and never for a record this node's owner holds. The answer is not waited for: a
+    /// registration lost on the way shows as a missing address at a later read, and is sent again at most once per
+    /// refresh interval for one record version. A new version without the address registers at once: a release took
+    /// every waiter off, and this node lost the race for the freed lock (without this it would wait for its next poll
+    /// while the winners' nodes handed the lock between themselves). Records are seen on polls and refused writes, so
+    /// this costs at most one write per refresh or per hand-off.
     /// </summary>
     private void RegisterAsWaiter(LockRecord record)
     {
@@ -1110,12 +1116,15 @@ internal sealed class LockCore
             || record.IsReleased
             || string.Equals(record.OwnerName, Options.OwnerName, StringComparison.Ordinal)
             || record.Waiters.Contains(me)
-            || (_registeredAt != Never && _now - _registeredAt < Options.RefreshInterval))
+            || (_registeredAt != Never
+                && string.Equals(record.RecordVersionNumber, _registeredOnVersion, StringComparison.Ordinal)
+                && _now - _registeredAt < Options.RefreshInterval))
         {
             return;
         }
 
         _registeredAt = _now;
+        _registeredOnVersion = record.RecordVersionNumber;
         Emit(new CallTable(NoAnswer, new AddWaiterCall(LockKey, me)));
     }
 
@@ -1181,6 +1190,7 @@ internal sealed class LockCore
         _observed = null;
         _sessionObserved = null;
         _registeredAt = Never;
+        _registeredOnVersion = null;
         _heartbeatStopped = false;
         _revokedAt = Never;
         if (!_countedAsHeld)

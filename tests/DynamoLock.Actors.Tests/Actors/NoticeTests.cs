@@ -175,6 +175,18 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
     private async Task AwaitRegisteredAsync(string key, int waiters) =>
         await AwaitAssertAsync(async () => Assert.Equal(waiters, (await _table.ReadAsync(new LockKey(key)))!.Waiters.Count));
 
+    /// <summary>Node 1 holds <paramref name="key"/>; node 2 waits for it and is registered on the record.</summary>
+    private async Task<(TestProbe Holder, LockAcquired Held, TestProbe Waiter)> HoldAndAwaitWaiterAsync(ActorSystem node1, IActorRef manager1, ActorSystem node2, IActorRef manager2, string key)
+    {
+        var holder = ProbeIn(node1);
+        manager1.Tell(new Acquire(key), holder.Ref);
+        var held = holder.ExpectMsg<LockAcquired>();
+        var waiter = ProbeIn(node2);
+        manager2.Tell(new Acquire(key, WaitForever), waiter.Ref);
+        await AwaitRegisteredAsync(key, 1);
+        return (holder, held, waiter);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
@@ -209,6 +221,38 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
     }
 
     [Fact]
+    public async Task A_node_that_lost_the_race_for_a_freed_lock_is_told_when_the_winner_releases()
+    {
+        // The release takes every waiter off the record; the loser must register again on the winner's record, or it
+        // would wait for its next poll (24 to 30 s away here) while the others pass the lock between themselves.
+        var key = NewKey();
+        var nodes = Enumerable.Range(1, 3)
+            .Select(i => StartNode($"race-{i}", Remoting))
+            .Select((node, i) => (Node: node, Manager: node.ActorOf(LockManager.Props(_table, SlowPolling($"race-{i + 1}")), "locks"), Probe: ProbeIn(node)))
+            .ToList();
+        nodes[0].Manager.Tell(new Acquire(key), nodes[0].Probe.Ref);
+        nodes[0].Probe.ExpectMsg<LockAcquired>();
+        nodes[1].Manager.Tell(new Acquire(key, WaitForever), nodes[1].Probe.Ref);
+        nodes[2].Manager.Tell(new Acquire(key, WaitForever), nodes[2].Probe.Ref);
+        await AwaitRegisteredAsync(key, 2);
+
+        nodes[0].Manager.Tell(new Release(key), nodes[0].Probe.Ref);
+        nodes[0].Probe.ExpectMsg<LockReleased>();
+        // The winner is whoever the record names (one probe per node: a second ExpectMsg on it would race this one).
+        string? owner = null;
+        await AwaitAssertAsync(async () => Assert.NotEqual("race-1", owner = (await _table.ReadAsync(new LockKey(key)))!.OwnerName), TimeSpan.FromSeconds(10));
+        var winner = nodes[owner == "race-2" ? 1 : 2];
+        var loser = nodes[owner == "race-2" ? 2 : 1];
+        winner.Probe.ExpectMsg<LockAcquired>();
+        await AwaitRegisteredAsync(key, 1);
+        Assert.Contains(ManagerAddress(loser.Node), (await _table.ReadAsync(new LockKey(key)))!.Waiters);
+
+        winner.Manager.Tell(new Release(key), winner.Probe.Ref);
+        winner.Probe.ExpectMsg<LockReleased>();
+        loser.Probe.ExpectMsg<LockAcquired>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Without_a_notice_the_waiter_gets_the_lock_at_its_next_poll()
     {
         // Node 1 has no remoting: it cannot tell anyone. Node 2 registered all the same and finds the lock free by polling.
@@ -217,12 +261,7 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
         var manager1 = node1.ActorOf(LockManager.Props(_table, FastSettings("no-remoting-1")), "locks");
         var (node2, manager2) = StartRemoteNode("no-remoting-2");
         using var received = new CounterListener("dynamolock.notices_received", "no-remoting-2");
-        var holder = ProbeIn(node1);
-        manager1.Tell(new Acquire(key), holder.Ref);
-        holder.ExpectMsg<LockAcquired>();
-        var waiter = ProbeIn(node2);
-        manager2.Tell(new Acquire(key, WaitForever), waiter.Ref);
-        await AwaitRegisteredAsync(key, 1);
+        var (holder, _, waiter) = await HoldAndAwaitWaiterAsync(node1, manager1, node2, manager2, key);
 
         manager1.Tell(new Release(key), holder.Ref);
 
@@ -236,12 +275,7 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
         var key = NewKey();
         var (node1, manager1) = StartRemoteNode("duplicates-1");
         var (node2, manager2) = StartRemoteNode("duplicates-2");
-        var holder = ProbeIn(node1);
-        manager1.Tell(new Acquire(key), holder.Ref);
-        var held = holder.ExpectMsg<LockAcquired>();
-        var waiter = ProbeIn(node2);
-        manager2.Tell(new Acquire(key, WaitForever), waiter.Ref);
-        await AwaitRegisteredAsync(key, 1);
+        var (_, held, waiter) = await HoldAndAwaitWaiterAsync(node1, manager1, node2, manager2, key);
 
         var selection = node1.ActorSelection(ManagerAddress(node2));
         for (var i = 0; i < 5; i++)
@@ -273,12 +307,7 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
         using var sent = new CounterListener("dynamolock.notices_sent", "dropped-1");
         using var received = new CounterListener("dynamolock.notices_received", "dropped-2");
         var key = NewKey();
-        var holder = ProbeIn(node1);
-        manager1.Tell(new Acquire(key), holder.Ref);
-        holder.ExpectMsg<LockAcquired>();
-        var waiter = ProbeIn(node2);
-        manager2.Tell(new Acquire(key, WaitForever), waiter.Ref);
-        await AwaitRegisteredAsync(key, 1);
+        var (holder, _, waiter) = await HoldAndAwaitWaiterAsync(node1, manager1, node2, manager2, key);
 
         var transport = ((Akka.Remote.IRemoteActorRefProvider)((ExtendedActorSystem)node1).Provider).Transport;
         Assert.True(await transport.ManagementCommand(new Akka.Remote.Transport.SetThrottle(

@@ -106,6 +106,40 @@ public sealed class LockCoreNoticeTests
         Assert.Empty(a.Answer().OfType<NotifyWaiters>());
     }
 
+    [Fact]
+    public async Task A_waiter_that_loses_the_race_after_a_notice_registers_again_at_once()
+    {
+        // Found by the hot-key benchmark: a release takes every waiter off the record, so the nodes that lose the race for
+        // the freed lock are no longer listed. Registering at most once per refresh interval left them to their next poll
+        // (6 s with notices) while the winners' nodes handed the lock between themselves.
+        var table = new InMemoryLockTable();
+        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
+        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
+        var c = new CoreHarness(table, owner: "node-c", noticeAddress: "akka.tcp://sys@10.0.0.3:4053/user/dynamolock");
+        a.Acquire("holder");
+        a.Answer();
+        foreach (var waiter in new[] { b, c })
+        {
+            waiter.Acquire("waiter", Waiting);
+            waiter.Answer();
+            waiter.Execute(TakeRegistration(waiter));
+            waiter.Pending.Clear();
+        }
+
+        a.Step(new ReleaseInput("holder", null));
+        Assert.Equal(2, Assert.Single(a.Answer().OfType<NotifyWaiters>()).Addresses.Count);
+
+        // Node c's notice comes first and it wins; node b's write is refused and shows a record that does not list it.
+        c.Step(LockFreedInput.Instance);
+        Assert.Single(CoreHarness.SentTo(c.Answer(), "waiter").OfType<LockAcquired>());
+        b.Step(LockFreedInput.Instance);
+        b.Answer();
+
+        Assert.Equal(LockState.Waiting, b.Core.State);
+        b.Execute(TakeRegistration(b));
+        Assert.Equal([AddressB], (await table.ReadAsync(new LockKey(CoreHarness.Key)))!.Waiters);
+    }
+
     private static CallTable TakeRegistration(CoreHarness core)
     {
         var registration = Assert.Single(core.Pending, p => p.Call is AddWaiterCall);
