@@ -50,10 +50,11 @@ internal static class NoticesScenario
     public static readonly HotKeyWorkload SparseHotKey = new(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
 
     /// <summary>
-    /// A contended lock: three requesters ask for it about every 55 ms and each holds it 5 ms plus its writes, so an
-    /// acquire often finds it held; the lock can still serve all three (it is the regime where the 3x bound can be reached).
+    /// A contended lock: three requesters each ask for it about every 55 ms and hold it 10 ms plus their writes, so an
+    /// acquire often finds it held (without notices it then waits for a poll); the lock can still serve all three at their
+    /// own pace when each hand-off takes milliseconds (with notices: close to the 3x bound).
     /// </summary>
-    public static readonly HotKeyWorkload ContendedHotKey = new(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(45));
+    public static readonly HotKeyWorkload ContendedHotKey = new(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40));
 
     public static async Task<NoticeResults> RunAsync(string endpoint, BenchmarkOptions options, CancellationToken cancellationToken)
     {
