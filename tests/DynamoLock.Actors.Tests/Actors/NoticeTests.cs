@@ -253,6 +253,35 @@ public sealed class NoticeTests(ITestOutputHelper output) : LockTestKit(output)
     }
 
     [Fact]
+    public async Task In_an_Akka_cluster_a_release_reaches_the_waiting_member_at_once()
+    {
+        // The same hand-off between two members of a real cluster (the cluster provider is remoting underneath).
+        const string clustered = """
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            akka.cluster.downing-provider-class = ""
+            akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            akka.cluster.run-coordinated-shutdown-when-down = off
+            """;
+        var systemName = $"notice-cluster-{Guid.NewGuid():N}"[..24];
+        var node1 = StartNode(systemName, clustered);
+        var node2 = StartNode(systemName, clustered);
+        var cluster1 = Akka.Cluster.Cluster.Get(node1);
+        await cluster1.JoinAsync(cluster1.SelfAddress);
+        await Akka.Cluster.Cluster.Get(node2).JoinAsync(cluster1.SelfAddress);
+        await AwaitAssertAsync(() => Assert.Equal(2, cluster1.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)), TimeSpan.FromSeconds(20));
+        var manager1 = node1.ActorOf(LockManager.Props(_table, SlowPolling("member-1")), "locks");
+        var manager2 = node2.ActorOf(LockManager.Props(_table, SlowPolling("member-2")), "locks");
+        var key = NewKey();
+        var (holder, held, waiter) = await HoldAndAwaitWaiterAsync(node1, manager1, node2, manager2, key);
+
+        manager1.Tell(new Release(key), holder.Ref);
+
+        // Within seconds, not at the next poll (24 to 30 s away).
+        Assert.Equal(held.FencingToken + 1, waiter.ExpectMsg<LockAcquired>(TimeSpan.FromSeconds(10)).FencingToken);
+    }
+
+    [Fact]
     public async Task Without_a_notice_the_waiter_gets_the_lock_at_its_next_poll()
     {
         // Node 1 has no remoting: it cannot tell anyone. Node 2 registered all the same and finds the lock free by polling.
