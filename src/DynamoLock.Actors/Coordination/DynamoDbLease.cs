@@ -12,33 +12,73 @@ namespace DynamoLock.Actors.Coordination;
 /// <remarks>
 /// The lease name is the lock key as it is (cluster tools' names contain <c>/</c> and <c>:</c>); the owner is the node's
 /// address. <c>heartbeat-timeout</c> is the lock's lease and <c>heartbeat-interval</c> its heartbeat. <see cref="Acquire()"/>
-/// answers after one attempt; the node keeps observing a record it was refused, so a later <see cref="Acquire()"/>
-/// takes over a lease whose holder stopped renewing it for a full <c>heartbeat-timeout</c>.
+/// waits up to <c>acquire-wait</c> (default 2 s; <c>0s</c> tries once) for a lease held elsewhere: over Akka.Remote the
+/// holder's node tells this one when it releases (docs/notices.md), so a singleton handed over on a planned leave starts
+/// without waiting for <c>lease-retry-interval</c>; it answers <see langword="false"/> when the wait runs out. The node keeps
+/// observing a record it was refused, so a later <see cref="Acquire()"/> takes over a lease whose holder stopped renewing
+/// it for a full <c>heartbeat-timeout</c>.
 /// </remarks>
 public sealed class DynamoDbLease : Lease
 {
     /// <summary>The lease's HOCON path.</summary>
     public const string ConfigPath = "akka.coordination.lease.dynamodb";
 
+    /// <summary>The <c>acquire-wait</c> when the lease's config has none (as in the embedded reference.conf).</summary>
+    internal static readonly TimeSpan DefaultAcquireWait = TimeSpan.FromSeconds(2);
+
     private readonly DynamoLockClient _client;
     private readonly AcquireOptions _options;
     private readonly TimeSpan _operationTimeout;
+    private readonly TimeSpan _acquireWait;
     private readonly ILoggingAdapter _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile LockHandle? _handle;
     private volatile Action<Exception?>? _lostCallback;
     private string? _lastFailure;
+    private CancellationTokenSource? _waiting;
 
     /// <summary>Created by Akka's <c>LeaseProvider</c>.</summary>
+    /// <exception cref="ArgumentException">The lease name is not a valid lock key, or a setting is out of range (the message names it).</exception>
     public DynamoDbLease(LeaseSettings settings, ExtendedActorSystem system)
         : base(settings)
     {
         ArgumentNullException.ThrowIfNull(system);
         _ = new Table.LockKey(settings.LeaseName);
         _operationTimeout = settings.TimeoutSettings.OperationTimeout;
+        _acquireWait = AcquireWaitOf(settings);
         _client = new DynamoLockClient(system, DynamoDbLeaseManagers.Get(system).ManagerFor(settings)) { ReleaseTimeout = _operationTimeout };
         _options = AcquireOptions.Default;
         _log = Logging.GetLogger(system, typeof(DynamoDbLease));
+    }
+
+    /// <summary>
+    /// <c>acquire-wait</c>, checked against <c>lease-operation-timeout</c>: the wait runs inside the operation's timeout,
+    /// and a wait that filled it would turn every refusal into a <see cref="LeaseTimeoutException"/>.
+    /// </summary>
+    private static TimeSpan AcquireWaitOf(LeaseSettings settings)
+    {
+        const string setting = ConfigPath + ".acquire-wait";
+        var config = settings.LeaseConfig;
+        var text = config.HasPath("acquire-wait") ? config.GetString("acquire-wait")?.Trim() : null;
+        var timeout = settings.TimeoutSettings.OperationTimeout;
+        ArgumentOutOfRangeException OutOfRange(object value, string shown) => new(
+            setting,
+            value,
+            $"{setting} ({shown}) must be zero (try once) or positive, and less than lease-operation-timeout ({HumanText.Duration(timeout)}), so that a lease held elsewhere is answered with false rather than a timeout.");
+
+        // HOCON durations cannot be negative (Akka's parser fails on "-1s" with a bare FormatException): say which setting.
+        if (text is not null && text.StartsWith('-'))
+        {
+            throw OutOfRange(text, text);
+        }
+
+        var wait = string.IsNullOrEmpty(text) ? DefaultAcquireWait : config.GetTimeSpan("acquire-wait");
+        if (wait < TimeSpan.Zero || wait >= timeout)
+        {
+            throw OutOfRange(wait, HumanText.Duration(wait));
+        }
+
+        return wait;
     }
 
     /// <inheritdoc />
@@ -57,11 +97,19 @@ public sealed class DynamoDbLease : Lease
                 return true;
             }
 
-            var attempt = _client.TryAcquireAsync(Settings.LeaseName, TimeSpan.Zero, _options);
+            // Held elsewhere, the lock actor waits up to acquire-wait (registered as a waiter, so the holder's release
+            // notice grants it at once); a Release() meanwhile ends the wait.
+            using var waiting = new CancellationTokenSource();
+            Volatile.Write(ref _waiting, waiting);
+            var attempt = _client.TryAcquireAsync(Settings.LeaseName, _acquireWait, _options, waiting.Token);
             LockHandle? handle;
             try
             {
                 handle = await attempt.WaitAsync(_operationTimeout).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+            {
+                return false;
             }
             catch (TimeoutException e)
             {
@@ -105,6 +153,7 @@ public sealed class DynamoDbLease : Lease
         }
         finally
         {
+            Volatile.Write(ref _waiting, null);
             _gate.Release();
         }
     }
@@ -133,6 +182,17 @@ public sealed class DynamoDbLease : Lease
     /// <inheritdoc />
     public override async Task<bool> Release()
     {
+        // The caller gives the lease up: an Acquire() still waiting for it stops waiting (and answers false) instead of
+        // holding this release up for the rest of acquire-wait.
+        try
+        {
+            Volatile.Read(ref _waiting)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That Acquire() has just finished.
+        }
+
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {

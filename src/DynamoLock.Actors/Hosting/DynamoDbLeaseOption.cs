@@ -36,6 +36,14 @@ public sealed class DynamoDbLeaseOption : LeaseOptionBase
     public TimeSpan? RefreshInterval { get; set; }
 
     /// <summary>
+    /// How long <c>Acquire()</c> waits for a lease held elsewhere before it answers <see langword="false"/>
+    /// (<c>acquire-wait</c>); default 2 s, zero tries once. Over Akka.Remote the holder's node tells the waiting node when it
+    /// releases, so a singleton's planned hand-over does not wait for <c>LeaseRetryInterval</c>. Must be less than
+    /// <see cref="OperationTimeout"/>; a refused acquire (the split brain resolver's losing side, say) answers this much later.
+    /// </summary>
+    public TimeSpan? AcquireWait { get; set; }
+
+    /// <summary>
     /// Whether the node's leases share one session, heartbeated once per interval for all of them (<c>session</c>);
     /// default off. See <see cref="DynamoLockSettings.UseSessions"/>.
     /// </summary>
@@ -90,6 +98,7 @@ public sealed class DynamoDbLeaseOption : LeaseOptionBase
         Add("heartbeat-interval", Ms(HeartbeatInterval));
         Add("lease-operation-timeout", Ms(OperationTimeout));
         Add("refresh-interval", Ms(RefreshInterval));
+        Add("acquire-wait", Ms(AcquireWait));
         Add("session", UseSession switch { true => "on", false => "off", null => null });
         Add("table.store", Store switch { LockStore.InMemory => "in-memory", LockStore.DynamoDb => "dynamodb", _ => null });
         Add("table.name", Quoted(TableName));

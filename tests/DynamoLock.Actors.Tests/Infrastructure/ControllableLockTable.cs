@@ -13,8 +13,10 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     private volatile bool _failHeartbeats;
     private volatile bool _partitioned;
     private volatile TaskCompletionSource? _frozen;
+    private volatile TaskCompletionSource? _releasesHeld;
     private volatile Exception? _failure;
     private long _lastSentAt;
+    private int _heldReleases;
 
     public string TableName => inner.TableName;
 
@@ -54,6 +56,15 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     /// <summary>Lets held calls go through.</summary>
     public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
 
+    /// <summary>Holds this node's release writes from now on until <see cref="LetReleasesGo"/>, as a slow table would.</summary>
+    public void HoldReleases() => _releasesHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets held release writes go through.</summary>
+    public void LetReleasesGo() => Interlocked.Exchange(ref _releasesHeld, null)?.TrySetResult();
+
+    /// <summary>Release writes waiting in <see cref="HoldReleases"/>.</summary>
+    public int HeldReleases => Volatile.Read(ref _heldReleases);
+
     public Task<AcquireResult> TryAcquireAsync(AcquireLockRequest request, CancellationToken cancellationToken = default) =>
         CallAsync("TryAcquire", () => inner.TryAcquireAsync(request, cancellationToken));
 
@@ -66,7 +77,17 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
             : inner.HeartbeatAsync(request, cancellationToken));
 
     public Task<ReleaseResult> ReleaseAsync(ReleaseLockRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync("Release", () => inner.ReleaseAsync(request, cancellationToken));
+        CallAsync("Release", async () =>
+        {
+            if (_releasesHeld is { } held)
+            {
+                Interlocked.Increment(ref _heldReleases);
+                await held.Task.ConfigureAwait(false);
+                Interlocked.Decrement(ref _heldReleases);
+            }
+
+            return await inner.ReleaseAsync(request, cancellationToken).ConfigureAwait(false);
+        });
 
     public Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default) =>
         CallAsync("Read", () => inner.ReadAsync(key, cancellationToken));
