@@ -23,7 +23,10 @@ public sealed class DynamoDbLease : Lease
     /// <summary>The lease's HOCON path.</summary>
     public const string ConfigPath = "akka.coordination.lease.dynamodb";
 
-    /// <summary>The <c>acquire-wait</c> when the lease's config has none (as in the embedded reference.conf).</summary>
+    /// <summary>
+    /// The <c>acquire-wait</c> when the lease's config leaves it empty (as the embedded reference.conf does), unless half
+    /// of <c>lease-operation-timeout</c> is shorter.
+    /// </summary>
     internal static readonly TimeSpan DefaultAcquireWait = TimeSpan.FromSeconds(2);
 
     private readonly DynamoLockClient _client;
@@ -55,7 +58,7 @@ public sealed class DynamoDbLease : Lease
     /// <c>acquire-wait</c>, checked against <c>lease-operation-timeout</c>: the wait runs inside the operation's timeout,
     /// and a wait that filled it would turn every refusal into a <see cref="LeaseTimeoutException"/>.
     /// </summary>
-    private static TimeSpan AcquireWaitOf(LeaseSettings settings)
+    internal static TimeSpan AcquireWaitOf(LeaseSettings settings)
     {
         const string setting = ConfigPath + ".acquire-wait";
         var config = settings.LeaseConfig;
@@ -72,7 +75,9 @@ public sealed class DynamoDbLease : Lease
             throw OutOfRange(text, text);
         }
 
-        var wait = string.IsNullOrEmpty(text) ? DefaultAcquireWait : config.GetTimeSpan("acquire-wait");
+        // Unset: the default, shortened under a short operation timeout rather than refused (a configuration that worked
+        // before acquire-wait existed keeps working).
+        var wait = string.IsNullOrEmpty(text) ? (timeout / 2 < DefaultAcquireWait ? timeout / 2 : DefaultAcquireWait) : config.GetTimeSpan("acquire-wait");
         if (wait < TimeSpan.Zero || wait >= timeout)
         {
             throw OutOfRange(wait, HumanText.Duration(wait));

@@ -37,7 +37,7 @@ public sealed class DynamoDbLeaseOption : LeaseOptionBase
 
     /// <summary>
     /// How long <c>Acquire()</c> waits for a lease held elsewhere before it answers <see langword="false"/>
-    /// (<c>acquire-wait</c>); default 2 s, zero tries once. Over Akka.Remote the holder's node tells the waiting node when it
+    /// (<c>acquire-wait</c>); default 2 s (or half of a shorter <see cref="OperationTimeout"/>), zero tries once. Over Akka.Remote the holder's node tells the waiting node when it
     /// releases, so a singleton's planned hand-over does not wait for <c>LeaseRetryInterval</c>. Must be less than
     /// <see cref="OperationTimeout"/>; a refused acquire (the split brain resolver's losing side, say) answers this much later.
     /// </summary>

@@ -192,16 +192,19 @@ public sealed class LeaseAcquireWaitTests(ITestOutputHelper output) : IDisposabl
         Assert.Contains("lease-operation-timeout (5s)", problem.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void The_default_acquire_wait_is_2s_and_the_hosting_option_renders_it()
+    [Theory]
+    [InlineData(null, "5s", 2000)]
+    [InlineData(null, "3s", 1500)] // unset under a short operation timeout: half of it, never a start-up failure
+    [InlineData("1500ms", "5s", 1500)]
+    [InlineData("0s", "5s", 0)]
+    public void The_default_acquire_wait_is_2s_or_half_a_shorter_operation_timeout_and_the_hosting_option_renders_it(string? wait, string timeout, int expectedMs)
     {
-        var defaults = DynamoLockConfig.Default.GetConfig(DynamoDbLease.ConfigPath);
-        var option = new DynamoDbLeaseOption { AcquireWait = TimeSpan.FromMilliseconds(1500) };
-        var rendered = ConfigurationFactory.ParseString(option.ToHocon()).WithFallback(DynamoLockConfig.Default).GetConfig(DynamoDbLease.ConfigPath);
+        var option = new DynamoDbLeaseOption { AcquireWait = wait is null ? null : ConfigurationFactory.ParseString($"w = {wait}").GetTimeSpan("w") };
+        var config = ConfigurationFactory.ParseString(option.ToHocon()).WithFallback(DynamoLockConfig.Default).GetConfig(DynamoDbLease.ConfigPath);
+        var operationTimeout = ConfigurationFactory.ParseString($"t = {timeout}").GetTimeSpan("t");
+        var settings = new LeaseSettings("lease", "owner", new TimeoutSettings(TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(120), operationTimeout), config);
 
-        Assert.Equal(TimeSpan.FromSeconds(2), defaults.GetTimeSpan("acquire-wait"));
-        Assert.Equal(DynamoDbLease.DefaultAcquireWait, defaults.GetTimeSpan("acquire-wait"));
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), rendered.GetTimeSpan("acquire-wait"));
-        Assert.DoesNotContain("acquire-wait", new DynamoDbLeaseOption().ToHocon(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), DynamoDbLease.AcquireWaitOf(settings));
+        Assert.Equal(wait is not null, option.ToHocon().Contains("acquire-wait", StringComparison.Ordinal));
     }
 }
