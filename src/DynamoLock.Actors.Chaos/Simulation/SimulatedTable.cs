@@ -108,8 +108,9 @@ internal sealed class SimulatedTable
     }
 
     /// <summary>
-    /// A waiter's registration (notices): nobody waits for its answer, so none is sent back. It may be lost on the way
-    /// or land late, after the lock changed hands; it never changes what a lock's holder or version is.
+    /// A waiter's registration (notices): nobody waits for its answer, so none is sent back, unless it found the lock free
+    /// (the release landed first): then the node is told as by a notice, and that answer can be lost too. It may be lost
+    /// on the way or land late, after the lock changed hands; it never changes what a lock's holder or version is.
     /// </summary>
     private void Register(Node node, AddWaiterCall call)
     {
@@ -123,8 +124,28 @@ internal sealed class SimulatedTable
         run.ScheduleGlobal(run.Now + Latency(), () =>
         {
             var before = _table.ReadAsync(call.Key).GetAwaiter().GetResult();
-            _table.AddWaiterAsync(call.Key, call.Waiter).GetAwaiter().GetResult();
+            var registration = _table.AddWaiterAsync(call.Key, call.Waiter).GetAwaiter().GetResult();
             var after = _table.ReadAsync(call.Key).GetAwaiter().GetResult();
+            if (registration == WaiterRegistration.LockFree)
+            {
+                if (node.PartitionedUntil > run.Now || (run.FaultsOn && run.Random.NextDouble() < 0.04))
+                {
+                    run.Count("registration-answer-lost");
+                }
+                else
+                {
+                    run.Count("registration-found-free");
+                    run.ScheduleOn(node, run.Now + Latency(), () =>
+                    {
+                        // As the interpreter: to the node's running core for the key, if it still has one.
+                        if (node.Alive && node.NoticeAddress == call.Waiter && node.Cores.TryGetValue(call.Key.Key, out var target) && !target.Resting)
+                        {
+                            node.Input(call.Key.Key, LockFreedInput.Instance, create: false);
+                        }
+                    });
+                }
+            }
+
             if (before is not null && after is not null
                 && (before.RecordVersionNumber != after.RecordVersionNumber || before.OwnerName != after.OwnerName || before.FencingToken != after.FencingToken || before.IsReleased != after.IsReleased))
             {

@@ -30,7 +30,7 @@ internal sealed class PartitionableLockTable(ILockTable inner) : ILockTable
     public Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default) =>
         Call(() => inner.ReadAsync(key, cancellationToken));
 
-    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
+    public Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
         Call(() => inner.AddWaiterAsync(key, waiter, cancellationToken));
 
     public Task<LockPage> ListAsync(ListLocksRequest request, CancellationToken cancellationToken = default) =>

@@ -63,7 +63,7 @@ internal sealed class TimelineLockTable(ILockTable inner, TimeProvider clock) : 
         NoteAsync("Read", key, null, () => inner.ReadAsync(key, cancellationToken), record => (record, false));
 
     /// <inheritdoc />
-    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
+    public Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
         NoteAsync("AddWaiter", key, null, () => inner.AddWaiterAsync(key, waiter, cancellationToken), _ => ((LockRecord?)null, false));
 
     /// <inheritdoc />

@@ -38,8 +38,10 @@ internal static class CoreInterpreter
                 Run(self, health, "read", op, () => table.ReadAsync(m.Key, CancellationToken.None), record => new ReadAnswered(op, record));
                 break;
             case AddWaiterCall m:
-                // Whether it registered changes nothing: the core registers again when a read shows the address missing.
-                Run(self, health, "add-waiter", op, () => table.AddWaiterAsync(m.Key, m.Waiter, CancellationToken.None), static _ => null);
+                // Registered or not kept changes nothing (the core registers again when a read shows the address missing). A
+                // record found free (the release landed first, so nobody will tell this node) is reported as a notice would
+                // be: a hint the core acts on only while it still waits.
+                Run(self, health, "add-waiter", op, () => table.AddWaiterAsync(m.Key, m.Waiter, CancellationToken.None), static r => r == WaiterRegistration.LockFree ? LockFreedInput.Instance : null);
                 break;
         }
     }
@@ -80,10 +82,11 @@ internal static class CoreInterpreter
     }
 
     // A call the core waits for no answer to reports nothing, not even a failure: an answer no op matches would only
-    // cost the actor a step (and a resting lock a wake-up) for nothing.
+    // cost the actor a step (and a resting lock a wake-up) for nothing. The exception is a registration that found the
+    // lock free: it comes back as the hint a notice would have been.
     private static void Report(IActorRef self, long op, CoreInput? outcome)
     {
-        if (op != LockCore.NoAnswer && outcome is not null)
+        if (outcome is LockFreedInput || (op != LockCore.NoAnswer && outcome is not null))
         {
             self.Tell(outcome);
         }

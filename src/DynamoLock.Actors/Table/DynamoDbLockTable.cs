@@ -153,27 +153,31 @@ public sealed class DynamoDbLockTable : ILockTable
     }
 
     /// <inheritdoc />
-    public async Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
+    public async Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         LockValidation.Waiter(waiter, nameof(waiter));
         var attributes = KeyAttributes(key);
 
         // ADD to a string set and nothing else: the record version number is untouched, so the holder's next heartbeat
-        // (conditioned on it) still succeeds. The condition keeps the write from creating a half-record for a free key.
+        // (conditioned on it) still succeeds. The condition keeps the write from creating a half-record for a free key, and
+        // from registering on a released record, which nobody will release again: that waiter is told the lock is free.
         var update = new UpdateBuilder(_options).Add(LockAttributes.Waiters, new AttributeValue { SS = [waiter] });
-        var write = update.ToRequest(attributes, $"attribute_exists({update.Name(_options.PartitionKeyName)})");
+        var released = update.Name(LockAttributes.IsReleased);
+        var write = update.ToRequest(
+            attributes,
+            $"attribute_exists({update.Name(_options.PartitionKeyName)}) AND (attribute_not_exists({released}) OR {released} <> {update.Value(Released)})");
 
-        // A failed condition means there is no record; the item would tell nothing more.
+        // A failed condition means there is no held record; the item would tell nothing more.
         write.ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.NONE;
         try
         {
             await _client.UpdateItemAsync(write, cancellationToken).ConfigureAwait(false);
-            return true;
+            return WaiterRegistration.Registered;
         }
         catch (ConditionalCheckFailedException)
         {
-            return false;
+            return WaiterRegistration.LockFree;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not LockTableException)
         {

@@ -40,18 +40,20 @@ public interface ILockTable
     /// Registers <paramref name="waiter"/> (a node's address) in the record's <see cref="LockRecord.Waiters"/>, so that whoever
     /// frees the lock can tell it at once (issue 16, notices). One write that adds to the set and changes nothing else: not
     /// the record version number, owner, lease, fencing token or data, so the holder's heartbeats (conditioned on the
-    /// version) and clients that know nothing of notices are unaffected. Registering twice is one entry. A hint only: no
-    /// grant ever depends on it.
+    /// version) and clients that know nothing of notices are unaffected. Registering twice is one entry. Only a held record
+    /// is registered on: a missing or released one is left alone and reported free, so a registration that lands just
+    /// after the release it was meant for is not lost. A hint only: no grant ever depends on it.
     /// </summary>
     /// <param name="key">The lock.</param>
     /// <param name="waiter">The waiting node's name: not empty, at most 1024 characters.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>
-    /// Whether the waiter is registered: <see langword="false"/> when there is no record (nothing is created; the lock is
-    /// free to acquire) or when the table keeps no waiters (this default implementation, for tables without notices).
+    /// <see cref="WaiterRegistration.Registered"/>; <see cref="WaiterRegistration.LockFree"/> when there is no record or a
+    /// released one (nothing is written: the lock is free to acquire); <see cref="WaiterRegistration.NotKept"/> from this
+    /// default implementation, for tables without notices.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="waiter"/> is empty or too long.</exception>
-    Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) => Task.FromResult(false);
+    Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) => Task.FromResult(WaiterRegistration.NotKept);
 
     /// <summary>Reads a lock record (strongly consistent); <see langword="null"/> when there is none.</summary>
     Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default);

@@ -130,7 +130,7 @@ public sealed class InMemoryLockTable : ILockTable
     }
 
     /// <inheritdoc />
-    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
+    public Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         LockValidation.Waiter(waiter, nameof(waiter));
@@ -138,14 +138,14 @@ public sealed class InMemoryLockTable : ILockTable
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            if (!_records.TryGetValue(id, out var current))
+            if (!_records.TryGetValue(id, out var current) || current.IsReleased)
             {
-                return Task.FromResult(false);
+                return Task.FromResult(WaiterRegistration.LockFree);
             }
 
             // The set alone changes: same version number, owner, lease, token and data, as on DynamoDB.
             _records[id] = current with { Waiters = LockWaiters.From(current.Waiters).With(waiter) };
-            return Task.FromResult(true);
+            return Task.FromResult(WaiterRegistration.Registered);
         }
     }
 

@@ -78,8 +78,11 @@ internal sealed class CoreHarness
         ReleaseCall m => new ReleaseAnswered(call.Op, table.ReleaseAsync(m.Request).Result),
         ReadCall m => new ReadAnswered(call.Op, table.ReadAsync(m.Key).Result),
 
-        // Nobody waits for a registration's answer: an input no core takes (its op is NoAnswer).
-        AddWaiterCall m => new ReadAnswered(call.Op, table.AddWaiterAsync(m.Key, m.Waiter).Result ? table.ReadAsync(m.Key).Result : null),
+        // Nobody waits for a registration's answer (an input no core takes: its op is NoAnswer), unless it found the lock
+        // free: then the interpreter tells the core as a notice would.
+        AddWaiterCall m => table.AddWaiterAsync(m.Key, m.Waiter).Result == WaiterRegistration.LockFree
+            ? LockFreedInput.Instance
+            : new ReadAnswered(call.Op, table.ReadAsync(m.Key).Result),
         _ => throw new InvalidOperationException(call.ToString()),
     };
 

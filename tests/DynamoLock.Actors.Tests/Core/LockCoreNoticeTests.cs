@@ -101,7 +101,7 @@ public sealed class LockCoreNoticeTests
         Assert.DoesNotContain(b.Pending, p => p.Call is AddWaiterCall);
 
         // The holder's own address on the record (registered by an earlier wait of this node) is never told.
-        Assert.True(await table.AddWaiterAsync(new LockKey(CoreHarness.Key), AddressB));
+        Assert.Equal(WaiterRegistration.Registered, await table.AddWaiterAsync(new LockKey(CoreHarness.Key), AddressB));
         a.Step(new ReleaseInput("holder", null));
         Assert.Empty(a.Answer().OfType<NotifyWaiters>());
     }
@@ -138,6 +138,32 @@ public sealed class LockCoreNoticeTests
         Assert.Equal(LockState.Waiting, b.Core.State);
         b.Execute(TakeRegistration(b));
         Assert.Equal([AddressB], (await table.ReadAsync(new LockKey(CoreHarness.Key)))!.Waiters);
+    }
+
+    [Fact]
+    public async Task A_registration_that_lands_after_the_release_finds_the_lock_free_and_the_waiter_tries_at_once()
+    {
+        // The waiter's refused acquire and its registration are two writes: a release between them takes a set that does
+        // not list it yet, so nobody tells it. The registration itself reports the lock free (nothing written), and the
+        // waiter writes at once instead of at its next poll.
+        var table = new InMemoryLockTable();
+        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
+        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
+        a.Acquire("holder");
+        a.Answer();
+        b.Acquire("waiter", Waiting);
+        b.Answer();
+        var registration = TakeRegistration(b);
+
+        a.Step(new ReleaseInput("holder", null));
+        Assert.Empty(a.Answer().OfType<NotifyWaiters>());
+        var answer = b.Execute(registration);
+
+        Assert.Same(LockFreedInput.Instance, answer);
+        Assert.Empty((await table.ReadAsync(new LockKey(CoreHarness.Key)))!.Waiters);
+        b.Pending.Clear();
+        b.Step(answer);
+        Assert.Single(CoreHarness.SentTo(b.Answer(), "waiter").OfType<LockAcquired>());
     }
 
     private static CallTable TakeRegistration(CoreHarness core)

@@ -92,7 +92,7 @@ public sealed class ControllableLockTable(ILockTable inner) : ILockTable
     public Task<LockRecord?> ReadAsync(LockKey key, CancellationToken cancellationToken = default) =>
         CallAsync("Read", () => inner.ReadAsync(key, cancellationToken));
 
-    public Task<bool> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
+    public Task<WaiterRegistration> AddWaiterAsync(LockKey key, string waiter, CancellationToken cancellationToken = default) =>
         CallAsync("AddWaiter", () => inner.AddWaiterAsync(key, waiter, cancellationToken));
 
     public Task<LockPage> ListAsync(ListLocksRequest request, CancellationToken cancellationToken = default) => inner.ListAsync(request, cancellationToken);

@@ -81,7 +81,7 @@ public sealed class DynamoDbLockTableTests(DynamoDbTableFixture fixture) : IClas
         });
 
         Assert.Empty((await fixture.Table.ReadAsync(key))!.Waiters);
-        Assert.True(await fixture.Table.AddWaiterAsync(key, "akka.tcp://sys@10.0.0.2:4053"));
+        Assert.Equal(WaiterRegistration.Registered, await fixture.Table.AddWaiterAsync(key, "akka.tcp://sys@10.0.0.2:4053"));
 
         // The Java client's heartbeat is conditioned on its version number: still the one it wrote.
         var item = await RawItemAsync(fixture.Table.TableName, key);

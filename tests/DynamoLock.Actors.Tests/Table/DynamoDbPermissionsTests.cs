@@ -78,9 +78,9 @@ public sealed class DynamoDbPermissionsTests(DynamoDbTableFixture fixture, ITest
 
         // Notices: waiters register on the held record (and on a missing one, refused), a takeover by a waiter removes it,
         // and a release returns the others.
-        Assert.True(await table.AddWaiterAsync(key, "node-b"));
-        Assert.True(await table.AddWaiterAsync(key, "node-c"));
-        Assert.False(await table.AddWaiterAsync(new LockKey($"iam/{Guid.NewGuid():N}"), "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await table.AddWaiterAsync(key, "node-c"));
+        Assert.Equal(WaiterRegistration.LockFree, await table.AddWaiterAsync(new LockKey($"iam/{Guid.NewGuid():N}"), "node-b"));
 
         // A takeover of the record last seen with the holder's version, then a release that keeps the record.
         var taken = Assert.IsType<AcquireResult.Granted>(
@@ -90,7 +90,7 @@ public sealed class DynamoDbPermissionsTests(DynamoDbTableFixture fixture, ITest
         // A fail-closed lock (no lease) released with delete-on-release, which returns its waiters too.
         var failClosed = new LockKey($"iam/{Guid.NewGuid():N}");
         var closed = Assert.IsType<AcquireResult.Granted>(await table.TryAcquireAsync(new AcquireLockRequest(failClosed, "owner-a", null))).Record;
-        Assert.True(await table.AddWaiterAsync(failClosed, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await table.AddWaiterAsync(failClosed, "node-b"));
         Assert.Equal(["node-b"], Assert.IsType<ReleaseResult.Released>(
             await table.ReleaseAsync(new ReleaseLockRequest(failClosed, "owner-a", closed.RecordVersionNumber) { DeleteRecord = true })).Waiters);
 

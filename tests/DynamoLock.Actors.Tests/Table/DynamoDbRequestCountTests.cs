@@ -96,12 +96,12 @@ public sealed class DynamoDbRequestCountTests(DynamoDbTableFixture fixture) : IC
         var held = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(new AcquireLockRequest(key, "owner-a", Lease))).Record;
 
         Requests.Reset();
-        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await Table.AddWaiterAsync(key, "node-b"));
         Assert.Equal(1, Requests.Total);
         Assert.Equal(1, Requests["UpdateItem"]);
 
         Requests.Reset();
-        Assert.False(await Table.AddWaiterAsync(NewKey(), "node-b"));
+        Assert.Equal(WaiterRegistration.LockFree, await Table.AddWaiterAsync(NewKey(), "node-b"));
         Assert.Equal(1, Requests.Total);
 
         Requests.Reset();

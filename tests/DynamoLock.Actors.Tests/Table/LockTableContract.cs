@@ -447,7 +447,7 @@ public abstract class LockTableContract
         var held = await GrantAsync(key, data: [1, 2]);
         Assert.Empty(held.Waiters);
 
-        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await Table.AddWaiterAsync(key, "node-b"));
 
         // Only the set changed: the holder's version number (what its heartbeats and a Java client condition on), owner,
         // lease, token and data are as the holder wrote them.
@@ -478,14 +478,31 @@ public abstract class LockTableContract
     }
 
     [Fact]
-    public async Task Registering_on_a_missing_key_returns_false_and_creates_nothing()
+    public async Task Registering_on_a_missing_key_reports_the_lock_free_and_creates_nothing()
     {
         var key = NewKey();
 
-        Assert.False(await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.LockFree, await Table.AddWaiterAsync(key, "node-b"));
 
         Assert.Null(await Table.ReadAsync(key));
         Assert.Equal(1, (await GrantAsync(key)).FencingToken);
+    }
+
+    [Fact]
+    public async Task Registering_on_a_released_record_reports_the_lock_free_and_writes_nothing()
+    {
+        // A registration that lands just after the release it was meant for: nobody would release this record again.
+        var key = NewKey();
+        var held = await GrantAsync(key);
+        Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-a", held.RecordVersionNumber)));
+        var released = (await Table.ReadAsync(key))!;
+
+        Assert.Equal(WaiterRegistration.LockFree, await Table.AddWaiterAsync(key, "node-b"));
+
+        var after = (await Table.ReadAsync(key))!;
+        Assert.True(after.IsReleased);
+        Assert.Empty(after.Waiters);
+        Assert.Equal(released.RecordVersionNumber, after.RecordVersionNumber);
     }
 
     [Fact]
@@ -494,9 +511,9 @@ public abstract class LockTableContract
         var key = NewKey();
         var held = await GrantAsync(key);
 
-        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
-        Assert.True(await Table.AddWaiterAsync(key, "node-b"));
-        Assert.True(await Table.AddWaiterAsync(key, "node-c"));
+        Assert.Equal(WaiterRegistration.Registered, await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await Table.AddWaiterAsync(key, "node-b"));
+        Assert.Equal(WaiterRegistration.Registered, await Table.AddWaiterAsync(key, "node-c"));
 
         var stored = (await Table.ReadAsync(key))!;
         Assert.Equal(["node-b", "node-c"], Sorted(stored.Waiters));
@@ -557,10 +574,11 @@ public abstract class LockTableContract
         Assert.Equal(["node-c"], Sorted(taken.Waiters));
         Assert.Equal(["node-c"], Sorted((await Table.ReadAsync(key))!.Waiters));
 
-        // A released record can be registered on (it exists); the waiter's acquire removes it again.
+        // A released record is not registered on (the lock is free); the waiter's acquire removing an address that is not
+        // listed is no error.
         var released = Assert.IsType<ReleaseResult.Released>(await Table.ReleaseAsync(new ReleaseLockRequest(key, "owner-b", taken.RecordVersionNumber)));
         Assert.Equal(["node-c"], Sorted(released.Waiters));
-        Assert.True(await Table.AddWaiterAsync(key, "node-c"));
+        Assert.Equal(WaiterRegistration.LockFree, await Table.AddWaiterAsync(key, "node-c"));
         var acquired = Assert.IsType<AcquireResult.Granted>(await Table.TryAcquireAsync(Request(key, "owner-c") with { WaiterToRemove = "node-c" })).Record;
         Assert.Empty(acquired.Waiters);
         Assert.Empty((await Table.ReadAsync(key))!.Waiters);
