@@ -17,14 +17,7 @@ public sealed class LockCoreNoticeTests
     public async Task A_waiter_registers_once_the_release_tells_it_and_its_acquire_takes_its_address_off()
     {
         var table = new InMemoryLockTable();
-        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
-        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
-        a.Acquire("holder");
-        a.Answer();
-
-        b.Acquire("waiter", Waiting);
-        b.Answer();
-        var registration = TakeRegistration(b);
+        var (a, b, registration) = HeldByAWaitedForByB(table);
         Assert.Equal(LockCore.NoAnswer, registration.Op);
         Assert.Equal(AddressB, ((AddWaiterCall)registration.Call).Waiter);
         b.Execute(registration);
@@ -147,13 +140,7 @@ public sealed class LockCoreNoticeTests
         // not list it yet, so nobody tells it. The registration itself reports the lock free (nothing written), and the
         // waiter writes at once instead of at its next poll.
         var table = new InMemoryLockTable();
-        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
-        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
-        a.Acquire("holder");
-        a.Answer();
-        b.Acquire("waiter", Waiting);
-        b.Answer();
-        var registration = TakeRegistration(b);
+        var (a, b, registration) = HeldByAWaitedForByB(table);
 
         a.Step(new ReleaseInput("holder", null));
         Assert.Empty(a.Answer().OfType<NotifyWaiters>());
@@ -164,6 +151,18 @@ public sealed class LockCoreNoticeTests
         b.Pending.Clear();
         b.Step(answer);
         Assert.Single(CoreHarness.SentTo(b.Answer(), "waiter").OfType<LockAcquired>());
+    }
+
+    /// <summary>Node a holds the lock; node b waits for it and has sent its registration, not yet executed.</summary>
+    private static (CoreHarness A, CoreHarness B, CallTable Registration) HeldByAWaitedForByB(InMemoryLockTable table)
+    {
+        var a = new CoreHarness(table, owner: "node-a", noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock");
+        var b = new CoreHarness(table, owner: "node-b", noticeAddress: AddressB);
+        a.Acquire("holder");
+        a.Answer();
+        b.Acquire("waiter", Waiting);
+        b.Answer();
+        return (a, b, TakeRegistration(b));
     }
 
     private static CallTable TakeRegistration(CoreHarness core)
