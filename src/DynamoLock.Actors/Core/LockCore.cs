@@ -1157,7 +1157,7 @@ internal sealed class LockCore
         // Waiters elsewhere read at least once per refresh interval, so a lock left free for a little longer than one
         // interval has been seen free by each of them. Refreshes are jittered downwards only: de-synchronised, and
         // never further apart than the interval a user configured.
-        var delay = _yieldToOtherNodes ? Options.RefreshInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
+        var delay = _yieldToOtherNodes ? FairnessInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
         _yieldToOtherNodes = false;
         // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh: the
         // session's, for a session-held lock.
@@ -1276,13 +1276,17 @@ internal sealed class LockCore
 
     /// <summary>
     /// Whether the lock passes to the next local waiter rather than being released for other nodes. A run of local
-    /// hand-offs ends after <see cref="LockCoreOptions.MaxLocalHandOffs"/> of them, but not before two refresh intervals
-    /// have passed since the table granted it: yielding leaves the lock free for a refresh interval (so that every waiter
-    /// elsewhere reads it once), and a run much shorter than that gap would leave a hot lock idle most of the time.
+    /// hand-offs ends after <see cref="LockCoreOptions.MaxLocalHandOffs"/> of them, but not before two (polling nodes')
+    /// refresh intervals have passed since the table granted it: yielding leaves the lock free for a refresh interval (so
+    /// that every polling waiter elsewhere reads it once; registered ones are told at once), and a run much shorter than
+    /// that gap would leave a hot lock idle most of the time.
     /// </summary>
     private bool KeepsLocalRun() =>
         Options.MaxLocalHandOffs > 0
-        && (_handOffs < Options.MaxLocalHandOffs || _now - _runStartedAt < Options.RefreshInterval * 2);
+        && (_handOffs < Options.MaxLocalHandOffs || _now - _runStartedAt < FairnessInterval * 2);
+
+    /// <summary>The polling nodes' refresh interval, which fairness between nodes is timed by (<see cref="LockCoreOptions.FairnessInterval"/>).</summary>
+    private TimeSpan FairnessInterval => Options.FairnessInterval > TimeSpan.Zero ? Options.FairnessInterval : Options.RefreshInterval;
 
     /// <summary>Sends a heartbeat with <paramref name="writeFor"/>'s lease: the holder's, or the next requester's for a hand-off.</summary>
     private void StartHeartbeat(RenewKind kind, Requester writeFor)

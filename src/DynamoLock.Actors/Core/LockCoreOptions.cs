@@ -25,6 +25,15 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// </summary>
     public string? NoticeAddress { get; init; }
 
+    /// <summary>
+    /// The refresh interval of nodes that poll, which fairness between nodes is timed by: a run of local hand-offs lasts at
+    /// least two of them, and a lock released for other nodes stays free a little over one. The settings' refresh
+    /// interval, even where this node polls less often because it is told of releases (<see cref="LockCoreOptions.RefreshInterval"/>
+    /// is then the notice refresh interval): registered nodes are told of the release at once, and nodes without
+    /// remoting still poll at this interval. Zero: <see cref="LockCoreOptions.RefreshInterval"/>.
+    /// </summary>
+    public TimeSpan FairnessInterval { get; init; }
+
     /// <summary>How long a session-held lock is quiet before its core offers to rest (<see cref="RestOffer"/>); the idle timeout unless set.</summary>
     public TimeSpan RestAfter { get; init; } = IdleTimeout;
 
@@ -32,6 +41,7 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     public static LockCoreOptions From(DynamoLockSettings settings) =>
         new(settings.OwnerName, settings.RefreshInterval, settings.DriftAllowance, settings.MaxLocalHandOffs, settings.IdleTimeout)
         {
+            FairnessInterval = settings.RefreshInterval,
             DefaultTiming = settings.ResolveTiming(AcquireOptions.Default),
         };
 }

@@ -11,12 +11,13 @@ internal sealed class CoreHarness
 {
     private readonly List<CoreEffect> _effects = [];
 
-    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null, SessionWatch? watch = null, string key = Key, string? noticeAddress = null)
+    public CoreHarness(InMemoryLockTable? table = null, DynamoLockSettings? settings = null, string owner = "node-a", IOwnSessions? ownSessions = null, SessionWatch? watch = null, string key = Key, string? noticeAddress = null, Func<LockCoreOptions, LockCoreOptions>? adjust = null)
     {
         Settings = settings ?? Actors.LockTestKit.FastSettings(owner);
         Table = table ?? new InMemoryLockTable();
         var entropy = new CountingEntropy(key == Key ? owner + "-core" : $"{owner}-{key}");
-        Core = new LockCore(key, new LockKey(key), LockCoreOptions.From(Settings) with { Entropy = entropy, OwnSessions = ownSessions, SessionWatch = watch, NoticeAddress = noticeAddress });
+        var options = LockCoreOptions.From(Settings) with { Entropy = entropy, OwnSessions = ownSessions, SessionWatch = watch, NoticeAddress = noticeAddress };
+        Core = new LockCore(key, new LockKey(key), adjust is null ? options : adjust(options));
         Core.Start(Now, _effects);
         Take();
     }

@@ -153,6 +153,35 @@ public sealed class LockCoreNoticeTests
         Assert.Single(CoreHarness.SentTo(b.Answer(), "waiter").OfType<LockAcquired>());
     }
 
+    [Fact]
+    public void With_notices_a_run_of_local_hand_offs_yields_to_other_nodes_on_the_polling_nodes_schedule_not_the_longer_notice_refresh()
+    {
+        // Fairness between nodes keeps its rule with notices on: a run of local hand-offs ends after MaxLocalHandOffs but
+        // not before two refresh intervals, and the lock released for the others stays free a little over one. Those are
+        // the refresh-interval of nodes that poll; the longer notice-refresh-interval (how often this node polls, since it
+        // is told of releases) made every run last six times longer.
+        var settings = Actors.LockTestKit.FastSettings("node-a") with { NoticeRefreshInterval = TimeSpan.FromMilliseconds(600), MaxLocalHandOffs = 1 };
+        var a = new CoreHarness(settings: settings, noticeAddress: "akka.tcp://sys@10.0.0.1:4053/user/dynamolock", adjust: o => o with { RefreshInterval = settings.RefreshIntervalWith(notices: true) });
+        a.Acquire("first");
+        a.Answer();
+        a.Acquire("second", Waiting);
+        a.Acquire("third", Waiting);
+        a.Step(new ReleaseInput("first", null));
+        Assert.IsType<HeartbeatCall>(Assert.Single(a.Pending).Call);
+        Assert.Single(CoreHarness.SentTo(a.Answer(), "second").OfType<LockAcquired>());
+
+        // Past the cap and two (polling) refresh intervals into the run: released for other nodes, not handed on.
+        a.Advance(settings.RefreshInterval * 2.5);
+        a.Step(new ReleaseInput("second", null));
+        Assert.IsType<ReleaseCall>(Assert.Single(a.Pending).Call);
+        var released = a.Answer();
+
+        // Free for a little over one polling refresh interval, then this node asks again.
+        var wake = Assert.IsType<WakeAt>(released.OfType<WakeAt>().Last());
+        Assert.Equal(LockState.Waiting, a.Core.State);
+        Assert.Equal(settings.RefreshInterval * 1.1, wake.At!.Value - a.Now);
+    }
+
     /// <summary>Node a holds the lock; node b waits for it and has sent its registration, not yet executed.</summary>
     private static (CoreHarness A, CoreHarness B, CallTable Registration) HeldByAWaitedForByB(InMemoryLockTable table)
     {
