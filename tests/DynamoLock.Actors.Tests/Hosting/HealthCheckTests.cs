@@ -237,6 +237,25 @@ public sealed class HealthCheckTests(ITestOutputHelper output) : LockTestKit(out
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task When_the_callers_timeout_ends_the_wait_for_the_manager_first_the_check_still_says_what_is_missing()
+    {
+        // The health check service's own timeout can fire before the check's shorter one on a loaded machine.
+        var check = new DynamoLockHealthCheck(NeverRegistered, TimeSpan.FromHours(1));
+        using var callerTimeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+
+        var result = await check.CheckHealthAsync(Context(), callerTimeout.Token);
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("WithDynamoLock", result.Description, StringComparison.Ordinal);
+    }
+
+    private static async Task<IActorRef> NeverRegistered(CancellationToken token)
+    {
+        await Task.Delay(Timeout.Infinite, token);
+        throw new InvalidOperationException("unreachable");
+    }
+
     private static HealthCheckContext Context(HealthStatus failure = HealthStatus.Unhealthy) => new()
     {
         Registration = new HealthCheckRegistration("dynamolock", _ => throw new InvalidOperationException("not used"), failure, tags: null),
