@@ -1157,7 +1157,7 @@ internal sealed class LockCore
         // Waiters elsewhere read at least once per refresh interval, so a lock left free for a little longer than one
         // interval has been seen free by each of them. Refreshes are jittered downwards only: de-synchronised, and
         // never further apart than the interval a user configured.
-        var delay = _yieldToOtherNodes ? FairnessInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
+        var delay = _yieldToOtherNodes ? Options.FairnessInterval * 1.1 : Options.RefreshInterval * (0.8 + (Options.Entropy.NextDouble() * 0.2));
         _yieldToOtherNodes = false;
         // Read again right when the observed lease (plus drift) has run out, if that comes before the next refresh: the
         // session's, for a session-held lock.
@@ -1283,10 +1283,7 @@ internal sealed class LockCore
     /// </summary>
     private bool KeepsLocalRun() =>
         Options.MaxLocalHandOffs > 0
-        && (_handOffs < Options.MaxLocalHandOffs || _now - _runStartedAt < FairnessInterval * 2);
-
-    /// <summary>The polling nodes' refresh interval, which fairness between nodes is timed by (<see cref="LockCoreOptions.FairnessInterval"/>).</summary>
-    private TimeSpan FairnessInterval => Options.FairnessInterval > TimeSpan.Zero ? Options.FairnessInterval : Options.RefreshInterval;
+        && (_handOffs < Options.MaxLocalHandOffs || _now - _runStartedAt < Options.FairnessInterval * 2);
 
     /// <summary>Sends a heartbeat with <paramref name="writeFor"/>'s lease: the holder's, or the next requester's for a hand-off.</summary>
     private void StartHeartbeat(RenewKind kind, Requester writeFor)

@@ -30,9 +30,10 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     /// least two of them, and a lock released for other nodes stays free a little over one. The settings' refresh
     /// interval, even where this node polls less often because it is told of releases (<see cref="LockCoreOptions.RefreshInterval"/>
     /// is then the notice refresh interval): registered nodes are told of the release at once, and nodes without
-    /// remoting still poll at this interval. Zero: <see cref="LockCoreOptions.RefreshInterval"/>.
+    /// remoting still poll at this interval. Taken from the refresh interval the options are made with, so a later
+    /// <c>with { RefreshInterval = ... }</c> for notices leaves it as it was.
     /// </summary>
-    public TimeSpan FairnessInterval { get; init; }
+    public TimeSpan FairnessInterval { get; init; } = RefreshInterval;
 
     /// <summary>How long a session-held lock is quiet before its core offers to rest (<see cref="RestOffer"/>); the idle timeout unless set.</summary>
     public TimeSpan RestAfter { get; init; } = IdleTimeout;
@@ -41,7 +42,6 @@ internal sealed record LockCoreOptions(string OwnerName, TimeSpan RefreshInterva
     public static LockCoreOptions From(DynamoLockSettings settings) =>
         new(settings.OwnerName, settings.RefreshInterval, settings.DriftAllowance, settings.MaxLocalHandOffs, settings.IdleTimeout)
         {
-            FairnessInterval = settings.RefreshInterval,
             DefaultTiming = settings.ResolveTiming(AcquireOptions.Default),
         };
 }
